@@ -1,0 +1,3 @@
+"""An independent implementation of the Backend.AI Manager."""
+
+__version__ = "0.1.0"

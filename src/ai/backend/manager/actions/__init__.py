@@ -1,0 +1,1 @@
+"""One dataclass per operation and the processor that runs it."""

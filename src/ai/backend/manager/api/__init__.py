@@ -1,0 +1,1 @@
+"""The HTTP surface: REST handlers, GraphQL, and the middlewares around them."""

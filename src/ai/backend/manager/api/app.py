@@ -1,0 +1,40 @@
+"""Assemble the public API application: middlewares in order, then every route."""
+
+from __future__ import annotations
+
+import aiohttp_cors
+from aiohttp import web
+
+from ai.backend.manager.api.context import API_CONTEXT, APIContext
+from ai.backend.manager.api.gql.schema import build_schema
+from ai.backend.manager.api.middlewares.auth import auth_middleware
+from ai.backend.manager.api.middlewares.errors import error_middleware
+from ai.backend.manager.api.middlewares.metrics import metrics_middleware
+from ai.backend.manager.api.middlewares.request_id import request_id_middleware
+from ai.backend.manager.api.rest import auth, gql, manager, root
+
+MAX_REQUEST_BODY = 32 * 1024 * 1024
+
+
+def build_api_app(context: APIContext, *, allow_origins: str = "*") -> web.Application:
+    app = web.Application(
+        middlewares=[request_id_middleware, metrics_middleware, error_middleware, auth_middleware],
+        client_max_size=MAX_REQUEST_BODY,
+    )
+    app[API_CONTEXT] = context
+    root.register_routes(app)
+    manager.register_routes(app)
+    auth.register_routes(app)
+    gql.register_routes(app, build_schema())
+    cors = aiohttp_cors.setup(
+        app,
+        defaults={
+            allow_origins: aiohttp_cors.ResourceOptions(
+                allow_credentials=False, expose_headers="*", allow_headers="*"
+            )
+        },
+    )
+    for route in list(app.router.routes()):
+        if route.method != "HEAD":
+            cors.add(route)
+    return app

@@ -1,0 +1,1 @@
+"""The GraphQL API at `/admin/gql`, in the classic (Graphene-era) naming the client uses."""

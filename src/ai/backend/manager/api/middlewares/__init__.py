@@ -1,0 +1,1 @@
+"""Middlewares, outermost first: request id, metrics, errors to problem documents, auth."""

@@ -1,0 +1,1 @@
+"""The `backend.ai mgr` command line."""

@@ -1,0 +1,1 @@
+"""Clients of external services: etcd, Redis, agents, storage proxies."""

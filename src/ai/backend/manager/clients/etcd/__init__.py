@@ -1,0 +1,3 @@
+from ai.backend.manager.clients.etcd.client import EtcdClient, EtcdUnavailable
+
+__all__ = ["EtcdClient", "EtcdUnavailable"]

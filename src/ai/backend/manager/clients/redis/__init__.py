@@ -1,0 +1,1 @@
+"""Redis connections, one client per logical database."""

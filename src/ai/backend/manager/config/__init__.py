@@ -1,0 +1,1 @@
+"""Configuration: the local manager.toml and the shared configuration kept in etcd."""

@@ -1,0 +1,1 @@
+"""Prometheus metrics: definitions, the registry and the :18080 endpoint."""

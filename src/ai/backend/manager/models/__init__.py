@@ -1,0 +1,1 @@
+"""The database schema (SQLAlchemy Core tables). Nothing but table definitions lives here."""

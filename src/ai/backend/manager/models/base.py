@@ -1,0 +1,85 @@
+"""The shared metadata and the column types the schema is written with."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.engine import Dialect
+
+# Deterministic constraint names, so that migrations can name what they drop.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+GUID = pg.UUID(as_uuid=True)
+
+
+class ResourceSlotColumn(sa.types.TypeDecorator[dict[str, Decimal]]):
+    """JSONB `{slot_name: "decimal-string"}`; Python side is `dict[str, Decimal]`."""
+
+    impl = pg.JSONB
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: Mapping[str, Any] | None, dialect: Dialect
+    ) -> dict[str, str] | None:
+        if value is None:
+            return None
+        return {str(k): str(v) for k, v in value.items()}
+
+    def process_result_value(
+        self, value: Mapping[str, Any] | None, dialect: Dialect
+    ) -> dict[str, Decimal] | None:
+        if value is None:
+            return None
+        return {k: Decimal(str(v)) for k, v in value.items()}
+
+
+class StrEnumType[E: enum.Enum](sa.types.TypeDecorator[E]):
+    """A varchar column that stores an enum member's *value*."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[E], length: int = 64) -> None:
+        super().__init__(length=length)
+        self._enum_cls = enum_cls
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return str(self._enum_cls(value).value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        if value is None:
+            return None
+        return self._enum_cls(value)
+
+
+def pg_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A PostgreSQL enum type storing the members' *names* (the reference's EnumType)."""
+    return sa.Enum(enum_cls, name=name)
+
+
+def created_at_column() -> sa.Column[Any]:
+    return sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+def updated_at_column() -> sa.Column[Any]:
+    return sa.Column(
+        "updated_at",
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+        onupdate=sa.func.now(),
+    )

@@ -1,0 +1,56 @@
+"""Keypair records as the repository returns them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KeypairCredential:
+    """A keypair joined with its owner, as needed to authenticate and authorise a request."""
+
+    access_key: str
+    secret_key: str
+    is_active: bool
+    is_admin: bool
+    resource_policy: str
+    rate_limit: int
+    user_uuid: uuid.UUID
+    user_email: str
+    user_role: str
+    user_status: str
+    domain_name: str
+
+    @property
+    def user_is_active(self) -> bool:
+        return self.user_status == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class KeypairUsage:
+    """Accumulated use of one keypair since the last flush."""
+
+    access_key: str
+    last_used: datetime
+    num_queries: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeypairDetail:
+    """A keypair with what the client shows about it."""
+
+    access_key: str
+    secret_key: str
+    is_active: bool
+    is_admin: bool
+    resource_policy: str
+    rate_limit: int
+    num_queries: int
+    created_at: datetime | None
+    last_used: datetime | None
+    user_uuid: uuid.UUID
+    user_email: str
+    user_full_name: str | None
+    domain_name: str

@@ -1,0 +1,231 @@
+"""The manager process: build the root context once, serve the API and metrics, stop in order.
+
+Everything the manager uses is created here and passed down through constructors; nothing
+else in the package opens connections or holds module-level state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ai.backend.manager.actions.processors import Processors, Services, build_processors
+from ai.backend.manager.api.app import build_api_app
+from ai.backend.manager.api.context import APIContext
+from ai.backend.manager.api.middlewares.request_id import RequestIdLogFilter
+from ai.backend.manager.clients.etcd import EtcdClient
+from ai.backend.manager.clients.redis.connection import open_redis
+from ai.backend.manager.config.local import ManagerLocalConfig
+from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
+from ai.backend.manager.defs import REDIS_LIVE_DB
+from ai.backend.manager.errors.config import ConfigurationError
+from ai.backend.manager.metrics.registry import ManagerMetrics
+from ai.backend.manager.metrics.server import build_metrics_app
+from ai.backend.manager.repositories.db import create_engine
+from ai.backend.manager.repositories.keypair import KeypairCache, KeypairRepository
+from ai.backend.manager.services.announcement.service import AnnouncementService
+from ai.backend.manager.services.auth.service import AuthService
+from ai.backend.manager.services.auth.usage import KeypairUsageRecorder
+from ai.backend.manager.services.keypair.service import KeypairService
+
+log = logging.getLogger(__name__)
+
+MANAGER_STATUS_KEY = "manager/status"
+
+
+def manager_node_key(manager_id: str) -> str:
+    return f"nodes/manager/{manager_id}"
+
+
+@dataclass(frozen=True)
+class RootContext:
+    """Every long-lived dependency of one manager process."""
+
+    config: ManagerLocalConfig
+    etcd: EtcdClient
+    redis_config: RedisConfig
+    redis_live: Redis
+    db: AsyncEngine
+    metrics: ManagerMetrics
+    auth: AuthService
+    keypair_usage: KeypairUsageRecorder
+    processors: Processors
+
+
+async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
+    where = f"{config.db.addr}/{config.db.name}"
+    try:
+        async with engine.connect() as conn:
+            has_schema = await conn.scalar(sa.text("SELECT to_regclass('public.keypairs')"))
+    except (OSError, OperationalError, DBAPIError) as e:
+        reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        raise ConfigurationError(f"cannot connect to PostgreSQL at {where}: {reason}") from None
+    if has_schema is None:
+        raise ConfigurationError(
+            f"the database {where} has no schema; run `backend.ai mgr schema oneshot` first"
+        )
+
+
+async def _check_redis(redis: Redis, config: RedisConfig) -> None:
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as e:
+        raise ConfigurationError(f"cannot reach Redis at {config.addr}: {e}") from None
+
+
+@asynccontextmanager
+async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]:
+    """Open every connection, check it answers, and close all of it in reverse order."""
+    async with AsyncExitStack() as stack:
+        etcd = EtcdClient(
+            host=config.etcd.addr.host,
+            port=config.etcd.addr.port,
+            namespace=config.etcd.namespace,
+            user=config.etcd.user,
+            password=config.etcd.password,
+            timeout=config.etcd.timeout,
+        )
+        redis_config = parse_redis_config(
+            await etcd.get_prefix("config/redis"), namespace=config.etcd.namespace
+        )
+        redis_live = open_redis(redis_config, REDIS_LIVE_DB)
+        stack.push_async_callback(redis_live.aclose)
+        await _check_redis(redis_live, redis_config)
+
+        engine = create_engine(config.db)
+        stack.push_async_callback(engine.dispose)
+        await _check_database(engine, config)
+
+        metrics = ManagerMetrics()
+        keypair_repository = KeypairRepository(engine)
+        keypair_usage = KeypairUsageRecorder(keypair_repository)
+        auth = AuthService(
+            keypairs=keypair_repository,
+            cache=KeypairCache(redis_live, ttl=config.manager.keypair_cache_ttl),
+            usage=keypair_usage,
+        )
+        services = Services(
+            keypair=KeypairService(keypair_repository),
+            announcement=AnnouncementService(etcd),
+        )
+        yield RootContext(
+            config=config,
+            etcd=etcd,
+            redis_config=redis_config,
+            redis_live=redis_live,
+            db=engine,
+            metrics=metrics,
+            auth=auth,
+            keypair_usage=keypair_usage,
+            processors=build_processors(services, metrics),
+        )
+
+
+async def _start_site(
+    runner: web.AppRunner, host: str, port: int, what: str
+) -> None:
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port, reuse_address=True).start()
+    except OSError as e:
+        raise ConfigurationError(f"cannot listen on {host}:{port} for the {what}: {e.strerror}") from None
+
+
+@asynccontextmanager
+async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootContext]:
+    """A fully started manager (API, metrics, etcd registration) until the block exits."""
+    async with AsyncExitStack() as stack:
+        root = await stack.enter_async_context(root_context(config))
+        manager_cfg = config.manager
+
+        api_runner = web.AppRunner(
+            build_api_app(APIContext(processors=root.processors, auth=root.auth, metrics=root.metrics)),
+            access_log=None,
+            shutdown_timeout=10.0,
+        )
+        stack.push_async_callback(api_runner.cleanup)
+        metrics_runner = web.AppRunner(build_metrics_app(root.metrics), access_log=None)
+        stack.push_async_callback(metrics_runner.cleanup)
+
+        root.keypair_usage.start()
+        stack.push_async_callback(root.keypair_usage.stop)
+
+        await _start_site(
+            metrics_runner, manager_cfg.internal_addr.host, manager_cfg.internal_addr.port, "metrics"
+        )
+        await _start_site(
+            api_runner, manager_cfg.service_addr.host, manager_cfg.service_addr.port, "API"
+        )
+
+        node_key = manager_node_key(manager_cfg.id)
+        await root.etcd.put(node_key, "up")
+        stack.push_async_callback(root.etcd.delete, node_key)
+        if await root.etcd.get(MANAGER_STATUS_KEY) is None:
+            await root.etcd.put(MANAGER_STATUS_KEY, "running")
+        yield root
+
+
+def _write_pid_file(config: ManagerLocalConfig) -> None:
+    if config.manager.pid_file is not None:
+        config.manager.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        config.manager.pid_file.write_text(str(os.getpid()))
+
+
+def _remove_pid_file(config: ManagerLocalConfig) -> None:
+    if config.manager.pid_file is not None:
+        with contextlib.suppress(FileNotFoundError):
+            config.manager.pid_file.unlink()
+
+
+async def serve(config: ManagerLocalConfig) -> None:
+    """Run until SIGINT or SIGTERM, then stop gracefully."""
+    started = time.monotonic()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running_manager(config):
+        _write_pid_file(config)
+        addr = config.manager.service_addr
+        log.info(
+            "manager %s serving the API on http://%s:%d and metrics on http://%s/metrics "
+            "(started in %.2f s)",
+            config.manager.id,
+            addr.host,
+            addr.port,
+            config.manager.internal_addr,
+            time.monotonic() - started,
+        )
+        try:
+            await stop.wait()
+        finally:
+            log.info("manager %s stopping", config.manager.id)
+            _remove_pid_file(config)
+
+
+def setup_logging(config: ManagerLocalConfig, *, debug: bool = False) -> None:
+    level = "DEBUG" if debug or config.debug.enabled else config.logging.level
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdLogFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
+    root_logger = logging.getLogger()
+    root_logger.handlers[:] = [handler]
+    root_logger.setLevel(level)
+    for name, pkg_level in config.logging.pkg_ns.items():
+        logging.getLogger(name or None).setLevel(pkg_level)

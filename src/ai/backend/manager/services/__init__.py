@@ -1,0 +1,1 @@
+"""Business rules. Services use repositories and clients and know nothing of HTTP or GraphQL."""

@@ -1,0 +1,1 @@
+"""The announcement banner every CLI command shows."""

@@ -1,0 +1,1 @@
+"""Authentication of API requests: HMAC request signing with keypairs."""

@@ -1,0 +1,1 @@
+"""Keypair rules: who may read or change which keypair."""
