@@ -34,7 +34,9 @@ SAMPLE_CONFIGS = REPO_ROOT / "sample-configs"
 PG_HOST = os.environ.get("BACKEND_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("BACKEND_TEST_PG_PORT", "5432"))
 REDIS_PORT = int(os.environ.get("BACKEND_TEST_REDIS_PORT", "6379"))
-_etcd_host, _, _etcd_port = os.environ.get("BACKEND_TEST_ETCD_ADDR", "127.0.0.1:8121").rpartition(":")
+_etcd_host, _, _etcd_port = os.environ.get("BACKEND_TEST_ETCD_ADDR", "127.0.0.1:8121").rpartition(
+    ":"
+)
 ETCD_ADDR = HostPort(host=_etcd_host, port=int(_etcd_port))
 
 

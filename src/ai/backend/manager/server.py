@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from aiohttp import web
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,7 +27,7 @@ from ai.backend.manager.api.app import build_api_app
 from ai.backend.manager.api.context import APIContext
 from ai.backend.manager.api.middlewares.request_id import RequestIdLogFilter
 from ai.backend.manager.clients.etcd import EtcdClient
-from ai.backend.manager.clients.redis.connection import open_redis
+from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import REDIS_LIVE_DB
@@ -58,7 +57,7 @@ class RootContext:
     config: ManagerLocalConfig
     etcd: EtcdClient
     redis_config: RedisConfig
-    redis_live: Redis
+    redis_live: RedisConnection
     db: AsyncEngine
     metrics: ManagerMetrics
     auth: AuthService
@@ -80,7 +79,7 @@ async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> No
         )
 
 
-async def _check_redis(redis: Redis, config: RedisConfig) -> None:
+async def _check_redis(redis: RedisConnection, config: RedisConfig) -> None:
     try:
         await redis.ping()
     except (RedisError, OSError) as e:
@@ -103,7 +102,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             await etcd.get_prefix("config/redis"), namespace=config.etcd.namespace
         )
         redis_live = open_redis(redis_config, REDIS_LIVE_DB)
-        stack.push_async_callback(redis_live.aclose)
+        stack.push_async_callback(close_redis, redis_live)
         await _check_redis(redis_live, redis_config)
 
         engine = create_engine(config.db)
@@ -135,14 +134,14 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         )
 
 
-async def _start_site(
-    runner: web.AppRunner, host: str, port: int, what: str
-) -> None:
+async def _start_site(runner: web.AppRunner, host: str, port: int, what: str) -> None:
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port, reuse_address=True).start()
     except OSError as e:
-        raise ConfigurationError(f"cannot listen on {host}:{port} for the {what}: {e.strerror}") from None
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port} for the {what}: {e.strerror}"
+        ) from None
 
 
 @asynccontextmanager
@@ -153,7 +152,9 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         manager_cfg = config.manager
 
         api_runner = web.AppRunner(
-            build_api_app(APIContext(processors=root.processors, auth=root.auth, metrics=root.metrics)),
+            build_api_app(
+                APIContext(processors=root.processors, auth=root.auth, metrics=root.metrics)
+            ),
             access_log=None,
             shutdown_timeout=10.0,
         )
@@ -165,7 +166,10 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.keypair_usage.stop)
 
         await _start_site(
-            metrics_runner, manager_cfg.internal_addr.host, manager_cfg.internal_addr.port, "metrics"
+            metrics_runner,
+            manager_cfg.internal_addr.host,
+            manager_cfg.internal_addr.port,
+            "metrics",
         )
         await _start_site(
             api_runner, manager_cfg.service_addr.host, manager_cfg.service_addr.port, "API"

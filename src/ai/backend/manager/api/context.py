@@ -21,7 +21,7 @@ class APIContext:
 
 
 API_CONTEXT = web.AppKey("api_context", APIContext)
-REQUEST_USER = "backendai.user"
+REQUEST_USER = web.RequestKey("user", AuthenticatedUser)
 
 
 def api_context(request: web.Request) -> APIContext:
@@ -30,7 +30,7 @@ def api_context(request: web.Request) -> APIContext:
 
 def current_user(request: web.Request) -> AuthenticatedUser:
     """The authenticated caller; the auth middleware guarantees one on protected routes."""
-    user = request.get(REQUEST_USER)
-    if not isinstance(user, AuthenticatedUser):
-        raise AuthorizationFailed("Authentication required")
-    return user
+    try:
+        return request[REQUEST_USER]
+    except KeyError:
+        raise AuthorizationFailed("Authentication required") from None

@@ -86,6 +86,3 @@ class ManagerMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
-
-
-

@@ -16,7 +16,9 @@ def _json_serializer(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def create_engine(config: DatabaseConfig, *, application_name: str = "backend.ai-manager") -> AsyncEngine:
+def create_engine(
+    config: DatabaseConfig, *, application_name: str = "backend.ai-manager"
+) -> AsyncEngine:
     """An asyncpg engine with a bounded pool and a server-side statement timeout."""
     return create_async_engine(
         config.url(),

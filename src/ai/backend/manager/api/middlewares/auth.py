@@ -16,7 +16,7 @@ def _signed_request(request: web.Request, authorization: str) -> SignedRequest:
         method=request.method,
         raw_path=request.raw_path,
         authorization=authorization,
-        date_header=headers.get("X-BackendAI-Date") or headers.get(hdrs.DATE, ""),
+        date_header=headers.get("X-BackendAI-Date") or headers.get(hdrs.DATE) or "",
         host=headers.get(hdrs.HOST, ""),
         content_type=headers.get(hdrs.CONTENT_TYPE),
         api_version=headers.get("X-BackendAI-Version", ""),

@@ -20,7 +20,7 @@ from ai.backend.manager.errors.base import (
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-ERROR_KEY = "backendai.error"
+ERROR_KEY = web.RequestKey("error", BackendAIError)
 
 
 def problem_response(error: BackendAIError) -> web.Response:

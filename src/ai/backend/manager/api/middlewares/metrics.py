@@ -9,7 +9,6 @@ from aiohttp import web
 from ai.backend.manager.api.context import API_CONTEXT
 from ai.backend.manager.api.middlewares.errors import ERROR_KEY
 from ai.backend.manager.api.routing import Handler
-from ai.backend.manager.errors.base import BackendAIError
 
 
 def _endpoint_label(request: web.Request) -> str:
@@ -36,6 +35,6 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
             method=request.method,
             endpoint=_endpoint_label(request),
             status_code=status,
-            error_code=error.code if isinstance(error, BackendAIError) else None,
+            error_code=error.code if error is not None else None,
             duration=time.perf_counter() - started,
         )

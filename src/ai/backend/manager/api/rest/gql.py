@@ -55,5 +55,3 @@ def register_routes(app: web.Application, schema: strawberry.Schema) -> None:
     app[GQL_SCHEMA] = schema
     for path in ("/admin/gql", "/admin/graphql"):
         app.router.add_post(path, execute_graphql)
-
-

@@ -11,9 +11,9 @@ import logging
 import uuid
 from dataclasses import asdict
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ai.backend.manager.clients.redis.connection import RedisConnection
 from ai.backend.manager.repositories.keypair.types import KeypairCredential
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ _KEY_PREFIX = "keypair.credential."
 
 
 class KeypairCache:
-    def __init__(self, redis: Redis, *, ttl: float) -> None:
+    def __init__(self, redis: RedisConnection, *, ttl: float) -> None:
         self._redis = redis
         self._ttl_ms = int(ttl * 1000)
 
@@ -50,7 +50,9 @@ class KeypairCache:
         data = asdict(credential)
         data["user_uuid"] = str(credential.user_uuid)
         try:
-            await self._redis.set(self._key(credential.access_key), json.dumps(data), px=self._ttl_ms)
+            await self._redis.set(
+                self._key(credential.access_key), json.dumps(data), px=self._ttl_ms
+            )
         except RedisError as e:
             log.warning("keypair cache write failed: %s", e)
 

@@ -76,7 +76,9 @@ class AuthService:
         credential = await self._credential(claim.access_key)
         if credential is None:
             raise AuthorizationFailed("Access key not found")
-        if not self._signature_matches(request, claim.signature, claim.hash_type, credential, request_date):
+        if not self._signature_matches(
+            request, claim.signature, claim.hash_type, credential, request_date
+        ):
             raise AuthorizationFailed("Signature mismatch")
         if not credential.is_active:
             raise AuthorizationFailed("The access key is inactive")

@@ -1,0 +1,113 @@
+"""Run the unmodified official client (its own venv) against a manager subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ai.backend.manager.config.local import ManagerLocalConfig
+from tests.conftest import REPO_ROOT, make_manager_config, write_manager_toml
+from tests.signing import ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY
+
+CLIENT_VENV = Path(os.environ.get("BACKEND_TEST_CLIENT_VENV", REPO_ROOT / ".venvs" / "client"))
+MANAGER_CLI = Path(sys.executable).parent / "backend.ai"
+
+
+@dataclass(frozen=True)
+class ClientRunner:
+    endpoint: str
+    workdir: Path
+
+    def run(
+        self,
+        *args: str,
+        access_key: str = ADMIN_ACCESS_KEY,
+        secret_key: str = ADMIN_SECRET_KEY,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("BACKEND_", "SORNA_"))
+        }
+        env.update(
+            BACKEND_ENDPOINT=self.endpoint,
+            BACKEND_ENDPOINT_TYPE="api",
+            BACKEND_ACCESS_KEY=access_key,
+            BACKEND_SECRET_KEY=secret_key,
+            BACKEND_DOMAIN="default",
+            BACKEND_GROUP="default",
+            TERM="dumb",
+            NO_COLOR="1",
+        )
+        return subprocess.run(
+            [str(CLIENT_VENV / "bin" / "backend.ai"), *args],
+            cwd=self.workdir,  # an empty directory: the client reads any .env above its cwd
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def _wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the manager exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the manager did not answer on {url} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def manager_process(
+    manager_config: ManagerLocalConfig, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`backend.ai mgr start-server` as a real subprocess; yields its endpoint URL."""
+    workdir = tmp_path_factory.mktemp("manager")
+    own_config = make_manager_config(manager_config.db, manager_config.etcd.namespace)
+    config_path = write_manager_toml(own_config, workdir / "manager.toml")
+    log_path = workdir / "manager.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(MANAGER_CLI), "mgr", "-f", str(config_path), "start-server"],
+            cwd=workdir,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    svc = own_config.manager.service_addr
+    endpoint = f"http://{svc.host}:{svc.port}"
+    try:
+        _wait_for_http(endpoint + "/", process)
+        yield endpoint
+    except RuntimeError as e:
+        raise RuntimeError(f"{e}\n--- manager log ---\n{log_path.read_text()}") from None
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def client(manager_process: str, tmp_path_factory: pytest.TempPathFactory) -> ClientRunner:
+    if not (CLIENT_VENV / "bin" / "backend.ai").exists():
+        if os.environ.get("CI") or "BACKEND_TEST_CLIENT_VENV" in os.environ:
+            pytest.fail(f"the official client venv is missing at {CLIENT_VENV}")
+        pytest.skip(f"no official client venv at {CLIENT_VENV} (run `make peers`)")
+    return ClientRunner(endpoint=manager_process, workdir=tmp_path_factory.mktemp("client"))
