@@ -1,0 +1,3 @@
+from ai.backend.manager.repositories.session.repository import SessionRepository
+
+__all__ = ["SessionRepository"]

@@ -1,0 +1,604 @@
+"""Sessions and kernels in PostgreSQL: enqueueing, reading, and every status change.
+
+Status writes are `UPDATE ... WHERE status IN (<allowed sources>)` using the tables in
+sokovan/lifecycle/transitions.py, and a kernel's slots are given back to its agent in the same
+transaction that ends the kernel, guarded by `free_at IS NULL` so it happens exactly once
+whichever path (destroy, agent lost, failure, forced, sweep) gets there first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ai.backend.manager.errors.session import SessionAlreadyExists
+from ai.backend.manager.models.agent import agent_resources
+from ai.backend.manager.models.group import groups
+from ai.backend.manager.models.kernel import kernels, resource_allocations
+from ai.backend.manager.models.session import session_dependencies, sessions
+from ai.backend.manager.models.user import users
+from ai.backend.manager.repositories.db import begin, begin_readonly
+from ai.backend.manager.repositories.session.types import (
+    KernelRecord,
+    SessionRecord,
+    SessionSpec,
+    StatusChange,
+)
+from ai.backend.manager.sokovan.lifecycle.transitions import (
+    derive_session_status,
+    kernel_sources,
+    session_sources,
+)
+from ai.backend.manager.types import (
+    KERNEL_TERMINAL_STATUSES,
+    SESSION_TERMINAL_STATUSES,
+    KernelStatus,
+    SessionResult,
+    SessionStatus,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _history_append(column: sa.ColumnElement[Any], status: str, when: datetime) -> Any:
+    return sa.func.coalesce(column, sa.text("'{}'::jsonb")).op("||")(
+        sa.func.jsonb_build_object(status, when.isoformat())
+    )
+
+
+class SessionRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    # --- enqueue ------------------------------------------------------------------------------
+
+    async def enqueue(self, spec: SessionSpec) -> None:
+        now = _now()
+        history = {SessionStatus.PENDING.name: now.isoformat()}
+        session_row = {
+            "id": spec.session_id,
+            "creation_id": spec.creation_id,
+            "name": spec.name,
+            "session_type": spec.session_type,
+            "priority": spec.priority,
+            "cluster_mode": spec.cluster_mode,
+            "cluster_size": spec.cluster_size,
+            "resource_group_id": spec.resource_group_id,
+            "scaling_group_name": spec.scaling_group_name,
+            "target_sgroup_names": [spec.scaling_group_name],
+            "domain_name": spec.domain_name,
+            "domain_id": spec.domain_id,
+            "group_id": spec.group_id,
+            "user_uuid": spec.user_uuid,
+            "access_key": spec.access_key,
+            "images": sorted({k.image for k in spec.kernels}),
+            "image_ids": sorted({k.image_id for k in spec.kernels}),
+            "tag": spec.tag,
+            "environ": spec.environ,
+            "bootstrap_script": spec.bootstrap_script,
+            "startup_command": spec.startup_command,
+            "callback_url": spec.callback_url,
+            "requested_starts_at": spec.requested_starts_at,
+            "batch_timeout": spec.batch_timeout,
+            "designated_agent_ids": spec.designated_agent_ids,
+            "status": SessionStatus.PENDING,
+            "status_history": history,
+            "vfolder_mounts": [],
+            "options": {},
+            "created_at": now,
+        }
+        kernel_rows = [
+            {
+                "id": k.kernel_id,
+                "session_id": spec.session_id,
+                "session_creation_id": spec.creation_id,
+                "session_name": spec.name,
+                "session_type": spec.session_type,
+                "cluster_mode": spec.cluster_mode,
+                "cluster_size": spec.cluster_size,
+                "cluster_role": k.cluster_role,
+                "cluster_idx": k.cluster_idx,
+                "local_rank": k.local_rank,
+                "cluster_hostname": k.cluster_hostname,
+                "scaling_group": spec.scaling_group_name,
+                "resource_group_id": spec.resource_group_id,
+                "domain_name": spec.domain_name,
+                "group_id": spec.group_id,
+                "user_uuid": spec.user_uuid,
+                "access_key": spec.access_key,
+                "image": k.image,
+                "image_id": k.image_id,
+                "architecture": k.architecture,
+                "registry": k.registry,
+                "tag": spec.tag,
+                "resource_opts": k.resource_opts,
+                "bootstrap_script": spec.bootstrap_script,
+                "startup_command": spec.startup_command,
+                "preopen_ports": k.preopen_ports,
+                "environ": [f"{key}={value}" for key, value in spec.environ.items()],
+                "status": KernelStatus.PENDING,
+                "status_changed": now,
+                "status_history": history,
+                "created_at": now,
+            }
+            for k in spec.kernels
+        ]
+        allocation_rows = [
+            {"kernel_id": k.kernel_id, "slot_name": slot, "requested": amount}
+            for k in spec.kernels
+            for slot, amount in k.requested_slots.items()
+        ]
+        try:
+            async with begin(self._engine) as conn:
+                await conn.execute(sa.insert(sessions), [session_row])
+                await conn.execute(sa.insert(kernels), kernel_rows)
+                if allocation_rows:
+                    await conn.execute(sa.insert(resource_allocations), allocation_rows)
+                if spec.dependencies:
+                    await conn.execute(
+                        sa.insert(session_dependencies),
+                        [
+                            {"session_id": spec.session_id, "depends_on": dep}
+                            for dep in spec.dependencies
+                        ],
+                    )
+        except IntegrityError as e:
+            if "uq_sessions_name_user_uuid_nonterminal" in str(e.orig):
+                raise SessionAlreadyExists(
+                    f"You already have a session named {spec.name!r}",
+                    data={"existingSessionId": None},
+                ) from None
+            raise
+
+    # --- reading ------------------------------------------------------------------------------
+
+    async def find_live_by_name(self, name: str, user_uuid: uuid.UUID) -> uuid.UUID | None:
+        query = sa.select(sessions.c.id).where(
+            sessions.c.name == name,
+            sessions.c.user_uuid == user_uuid,
+            sessions.c.status.not_in(SESSION_TERMINAL_STATUSES),
+        )
+        async with begin_readonly(self._engine) as conn:
+            return await conn.scalar(query)
+
+    async def match(
+        self,
+        reference: str,
+        *,
+        access_key: str | None = None,
+        domain_name: str | None = None,
+        include_terminated: bool = True,
+        limit: int = 10,
+    ) -> list[SessionRecord]:
+        """Sessions whose id, id prefix or name matches `reference`, live ones first."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        try:
+            conditions.append(sessions.c.id == uuid.UUID(reference))
+        except ValueError:
+            conditions.append(sessions.c.name == reference)
+            hex_part = reference.replace("-", "")
+            if 4 <= len(hex_part) <= 32 and all(c in "0123456789abcdef" for c in hex_part.lower()):
+                conditions.append(sa.cast(sessions.c.id, sa.String).like(f"{reference.lower()}%"))
+        query = sa.select(sessions.c.id).where(sa.or_(*conditions))
+        if access_key is not None:
+            query = query.where(sessions.c.access_key == access_key)
+        if domain_name is not None:
+            query = query.where(sessions.c.domain_name == domain_name)
+        if not include_terminated:
+            query = query.where(sessions.c.status.not_in(SESSION_TERMINAL_STATUSES))
+        is_live = sessions.c.status.not_in(SESSION_TERMINAL_STATUSES)
+        query = query.order_by(sa.desc(is_live), sessions.c.created_at.desc()).limit(limit)
+        async with begin_readonly(self._engine) as conn:
+            ids = list((await conn.scalars(query)).all())
+            return await self._load(conn, ids)
+
+    async def get(self, session_id: uuid.UUID) -> SessionRecord | None:
+        async with begin_readonly(self._engine) as conn:
+            found = await self._load(conn, [session_id])
+        return found[0] if found else None
+
+    async def get_many(self, session_ids: Sequence[uuid.UUID]) -> list[SessionRecord]:
+        async with begin_readonly(self._engine) as conn:
+            return await self._load(conn, list(session_ids))
+
+    async def list_sessions(
+        self,
+        *,
+        statuses: Sequence[SessionStatus] | None,
+        access_key: str | None,
+        domain_name: str | None,
+        group_id: uuid.UUID | None,
+        user_uuid: uuid.UUID | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[SessionRecord], int]:
+        conditions: list[sa.ColumnElement[bool]] = []
+        if statuses:
+            conditions.append(sessions.c.status.in_(statuses))
+        if access_key is not None:
+            conditions.append(sessions.c.access_key == access_key)
+        if domain_name is not None:
+            conditions.append(sessions.c.domain_name == domain_name)
+        if group_id is not None:
+            conditions.append(sessions.c.group_id == group_id)
+        if user_uuid is not None:
+            conditions.append(sessions.c.user_uuid == user_uuid)
+        where = sa.and_(sa.true(), *conditions)
+        async with begin_readonly(self._engine) as conn:
+            total = await conn.scalar(sa.select(sa.func.count()).select_from(sessions).where(where))
+            ids = (
+                await conn.scalars(
+                    sa.select(sessions.c.id)
+                    .where(where)
+                    .order_by(sessions.c.created_at.desc(), sessions.c.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ).all()
+            return await self._load(conn, list(ids)), int(total or 0)
+
+    async def _load(self, conn: AsyncConnection, ids: list[uuid.UUID]) -> list[SessionRecord]:
+        if not ids:
+            return []
+        session_rows = (
+            await conn.execute(
+                sa.select(sessions, groups.c.name.label("group_name"), users.c.email)
+                .select_from(
+                    sessions.outerjoin(groups, groups.c.id == sessions.c.group_id).outerjoin(
+                        users, users.c.uuid == sessions.c.user_uuid
+                    )
+                )
+                .where(sessions.c.id.in_(ids))
+            )
+        ).all()
+        kernel_rows = (
+            await conn.execute(
+                sa.select(kernels)
+                .where(kernels.c.session_id.in_(ids))
+                .order_by(kernels.c.cluster_role, kernels.c.cluster_idx)
+            )
+        ).all()
+        kernel_ids = [row.id for row in kernel_rows]
+        slots: dict[uuid.UUID, dict[str, Decimal]] = defaultdict(dict)
+        if kernel_ids:
+            for row in await conn.execute(
+                sa.select(
+                    resource_allocations.c.kernel_id,
+                    resource_allocations.c.slot_name,
+                    resource_allocations.c.requested,
+                ).where(resource_allocations.c.kernel_id.in_(kernel_ids))
+            ):
+                slots[row.kernel_id][row.slot_name] = row.requested
+        deps: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for row in await conn.execute(
+            sa.select(session_dependencies).where(session_dependencies.c.session_id.in_(ids))
+        ):
+            deps[row.session_id].append(row.depends_on)
+        by_session: dict[uuid.UUID, list[KernelRecord]] = defaultdict(list)
+        for row in kernel_rows:
+            by_session[row.session_id].append(_kernel_record(row, slots.get(row.id, {})))
+        records = {
+            row.id: _session_record(row, by_session.get(row.id, []), deps.get(row.id, []))
+            for row in session_rows
+        }
+        return [records[i] for i in ids if i in records]
+
+    # --- status changes -----------------------------------------------------------------------
+
+    async def transition_kernels(
+        self,
+        kernel_ids: Iterable[uuid.UUID],
+        target: KernelStatus,
+        *,
+        reason: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        only_agent: str | None = None,
+    ) -> list[StatusChange]:
+        """Move kernels to `target` where allowed, then let their sessions follow."""
+        async with begin(self._engine) as conn:
+            touched = await self._transition_kernels(
+                conn, list(kernel_ids), target, reason, data, values, only_agent
+            )
+            return await self._settle(conn, touched, reason)
+
+    async def transition_session(
+        self,
+        session_id: uuid.UUID,
+        target: SessionStatus,
+        *,
+        kernel_target: KernelStatus | None = None,
+        reason: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> StatusChange | None:
+        """Move one session (and optionally all its kernels) to a status, if allowed."""
+        async with begin(self._engine) as conn:
+            change = await self._transition_session(conn, session_id, target, reason, data)
+            if change is not None and kernel_target is not None:
+                kernel_ids = (
+                    await conn.scalars(
+                        sa.select(kernels.c.id).where(kernels.c.session_id == session_id)
+                    )
+                ).all()
+                await self._transition_kernels(
+                    conn, list(kernel_ids), kernel_target, reason, data, None, None
+                )
+            return change
+
+    async def mark_kernel_started(
+        self, kernel_id: uuid.UUID, creation_info: Mapping[str, Any]
+    ) -> list[StatusChange]:
+        values = {
+            "container_id": creation_info.get("container_id") or None,
+            "kernel_host": creation_info.get("kernel_host") or None,
+            "repl_in_port": int(creation_info.get("repl_in_port") or 0),
+            "repl_out_port": int(creation_info.get("repl_out_port") or 0),
+            "stdin_port": int(creation_info.get("stdin_port") or 0),
+            "stdout_port": int(creation_info.get("stdout_port") or 0),
+            "service_ports": list(creation_info.get("service_ports") or []),
+            "attached_devices": dict(creation_info.get("attached_devices") or {}),
+            "starts_at": _now(),
+        }
+        return await self.transition_kernels([kernel_id], KernelStatus.RUNNING, values=values)
+
+    async def settle(self, session_ids: Iterable[uuid.UUID]) -> list[StatusChange]:
+        async with begin(self._engine) as conn:
+            return await self._settle(conn, set(session_ids), None)
+
+    async def _transition_kernels(
+        self,
+        conn: AsyncConnection,
+        kernel_ids: list[uuid.UUID],
+        target: KernelStatus,
+        reason: str | None,
+        data: Mapping[str, Any] | None,
+        values: Mapping[str, Any] | None,
+        only_agent: str | None,
+    ) -> set[uuid.UUID]:
+        if not kernel_ids:
+            return set()
+        now = _now()
+        update_values: dict[str, Any] = {
+            "status": target,
+            "status_changed": now,
+            "status_history": _history_append(kernels.c.status_history, target.name, now),
+            **(values or {}),
+        }
+        if reason is not None:
+            update_values["status_info"] = reason
+        if data is not None:
+            update_values["status_data"] = dict(data)
+        if target in KERNEL_TERMINAL_STATUSES:
+            update_values["terminated_at"] = now
+        stmt = (
+            sa.update(kernels)
+            .where(kernels.c.id.in_(kernel_ids), kernels.c.status.in_(kernel_sources(target)))
+            .values(**update_values)
+            .returning(kernels.c.id, kernels.c.session_id)
+        )
+        if only_agent is not None:
+            stmt = stmt.where(kernels.c.agent == only_agent)
+        changed = (await conn.execute(stmt)).all()
+        if target in KERNEL_TERMINAL_STATUSES and changed:
+            await release_kernel_slots(conn, [row.id for row in changed])
+        return {row.session_id for row in changed}
+
+    async def _transition_session(
+        self,
+        conn: AsyncConnection,
+        session_id: uuid.UUID,
+        target: SessionStatus,
+        reason: str | None,
+        data: Mapping[str, Any] | None,
+    ) -> StatusChange | None:
+        before = await conn.scalar(
+            sa.select(sessions.c.status).where(sessions.c.id == session_id).with_for_update()
+        )
+        if before is None or before not in session_sources(target):
+            return None
+        now = _now()
+        update_values: dict[str, Any] = {
+            "status": target,
+            "status_history": _history_append(sessions.c.status_history, target.name, now),
+        }
+        if reason is not None:
+            update_values["status_info"] = reason
+        if data is not None:
+            update_values["status_data"] = dict(data)
+        if target in SESSION_TERMINAL_STATUSES:
+            update_values["terminated_at"] = now
+        if target == SessionStatus.RUNNING:
+            update_values["starts_at"] = now
+        await conn.execute(
+            sa.update(sessions).where(sessions.c.id == session_id).values(**update_values)
+        )
+        return StatusChange(session_id, before, target, reason)
+
+    async def _settle(
+        self, conn: AsyncConnection, session_ids: set[uuid.UUID], reason: str | None
+    ) -> list[StatusChange]:
+        changes: list[StatusChange] = []
+        for session_id in sorted(session_ids):
+            current = await conn.scalar(
+                sa.select(sessions.c.status).where(sessions.c.id == session_id).with_for_update()
+            )
+            if current is None:
+                continue
+            statuses = (
+                await conn.scalars(
+                    sa.select(kernels.c.status).where(kernels.c.session_id == session_id)
+                )
+            ).all()
+            target = derive_session_status(current, statuses)
+            if target is None:
+                continue
+            change = await self._transition_session(conn, session_id, target, reason, None)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    async def set_result(self, session_id: uuid.UUID, result: SessionResult) -> None:
+        async with begin(self._engine) as conn:
+            await conn.execute(
+                sa.update(sessions)
+                .where(sessions.c.id == session_id, sessions.c.result == SessionResult.UNDEFINED)
+                .values(result=result)
+            )
+
+    async def rename(self, session_id: uuid.UUID, new_name: str) -> None:
+        try:
+            async with begin(self._engine) as conn:
+                await conn.execute(
+                    sa.update(sessions).where(sessions.c.id == session_id).values(name=new_name)
+                )
+                await conn.execute(
+                    sa.update(kernels)
+                    .where(kernels.c.session_id == session_id)
+                    .values(session_name=new_name)
+                )
+        except IntegrityError:
+            raise SessionAlreadyExists(f"You already have a session named {new_name!r}") from None
+
+    async def kernels_in(
+        self, statuses: Sequence[KernelStatus], *, agent_id: str | None = None
+    ) -> list[tuple[uuid.UUID, uuid.UUID, str | None]]:
+        """(kernel id, session id, agent) of kernels in the given statuses."""
+        query = sa.select(kernels.c.id, kernels.c.session_id, kernels.c.agent).where(
+            kernels.c.status.in_(statuses)
+        )
+        if agent_id is not None:
+            query = query.where(kernels.c.agent == agent_id)
+        async with begin_readonly(self._engine) as conn:
+            return [(r.id, r.session_id, r.agent) for r in await conn.execute(query)]
+
+    async def sessions_stuck(
+        self, statuses: Sequence[SessionStatus], older_than: datetime
+    ) -> list[uuid.UUID]:
+        """Sessions that have been in one of `statuses` since before `older_than`."""
+        last_change = sa.func.coalesce(
+            sa.cast(
+                sessions.c.status_history.op("->>")(sessions.c.status), pg.TIMESTAMP(timezone=True)
+            ),
+            sessions.c.created_at,
+        )
+        query = sa.select(sessions.c.id).where(
+            sessions.c.status.in_(statuses), last_change < older_than
+        )
+        async with begin_readonly(self._engine) as conn:
+            return list((await conn.scalars(query)).all())
+
+
+async def release_kernel_slots(conn: AsyncConnection, kernel_ids: Sequence[uuid.UUID]) -> None:
+    """Give the slots of ended kernels back to their agents, once per allocation."""
+    freed = (
+        await conn.execute(
+            sa.update(resource_allocations)
+            .where(
+                resource_allocations.c.kernel_id.in_(kernel_ids),
+                resource_allocations.c.free_at.is_(None),
+            )
+            .values(free_at=_now())
+            .returning(
+                resource_allocations.c.kernel_id,
+                resource_allocations.c.slot_name,
+                resource_allocations.c.used,
+            )
+        )
+    ).all()
+    charged = [row for row in freed if row.used is not None]
+    if not charged:
+        return
+    agent_rows = await conn.execute(
+        sa.select(kernels.c.id, kernels.c.agent).where(
+            kernels.c.id.in_({row.kernel_id for row in charged})
+        )
+    )
+    agent_of: dict[uuid.UUID, str | None] = {row.id: row.agent for row in agent_rows}
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in charged:
+        agent = agent_of.get(row.kernel_id)
+        if agent is not None:
+            totals[(agent, row.slot_name)] += row.used
+    for (agent, slot), amount in sorted(totals.items()):
+        await conn.execute(
+            sa.update(agent_resources)
+            .where(agent_resources.c.agent_id == agent, agent_resources.c.slot_name == slot)
+            .values(used=sa.func.greatest(agent_resources.c.used - amount, 0))
+        )
+
+
+def _kernel_record(row: Any, slots: dict[str, Decimal]) -> KernelRecord:
+    return KernelRecord(
+        id=row.id,
+        session_id=row.session_id,
+        cluster_role=row.cluster_role,
+        cluster_idx=row.cluster_idx,
+        local_rank=row.local_rank,
+        cluster_hostname=row.cluster_hostname,
+        status=row.status,
+        status_info=row.status_info,
+        status_data=row.status_data,
+        status_changed=row.status_changed,
+        agent=row.agent,
+        agent_addr=row.agent_addr,
+        image=row.image,
+        architecture=row.architecture,
+        registry=row.registry,
+        container_id=row.container_id,
+        kernel_host=row.kernel_host,
+        service_ports=row.service_ports,
+        preopen_ports=row.preopen_ports,
+        resource_opts=row.resource_opts,
+        occupied_slots=slots,
+        created_at=row.created_at,
+        terminated_at=row.terminated_at,
+    )
+
+
+def _session_record(row: Any, kernel_records: list[KernelRecord], deps: list[uuid.UUID]) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        creation_id=row.creation_id,
+        name=row.name,
+        session_type=row.session_type,
+        priority=row.priority,
+        cluster_mode=row.cluster_mode,
+        cluster_size=row.cluster_size,
+        scaling_group_name=row.scaling_group_name,
+        domain_name=row.domain_name,
+        group_id=row.group_id,
+        group_name=row.group_name,
+        user_uuid=row.user_uuid,
+        user_email=row.email,
+        access_key=row.access_key,
+        images=list(row.images or []),
+        tag=row.tag,
+        status=row.status,
+        status_info=row.status_info,
+        status_data=row.status_data,
+        status_history=row.status_history,
+        result=row.result,
+        environ=row.environ,
+        bootstrap_script=row.bootstrap_script,
+        startup_command=row.startup_command,
+        callback_url=row.callback_url,
+        created_at=row.created_at,
+        terminated_at=row.terminated_at,
+        starts_at=row.starts_at,
+        requested_starts_at=row.requested_starts_at,
+        batch_timeout=row.batch_timeout,
+        agent_ids=list(row.agent_ids or []),
+        kernels=kernel_records,
+        dependencies=deps,
+    )
