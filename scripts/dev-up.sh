@@ -145,7 +145,7 @@ else
     mgr schema oneshot
 fi
 
-for fixture in sample-configs/example-keypairs.json sample-configs/example-resource-presets.json; do
+for fixture in sample-configs/example-keypairs.json sample-configs/example-resource-presets.json sample-configs/example-images.json; do
     log "fixture populate ${fixture}"
     mgr fixture populate "$fixture"
 done

@@ -27,13 +27,13 @@ from ai.backend.manager.config.local import (
     ManagerSection,
 )
 from ai.backend.manager.repositories.db import create_engine
+from tests.redis_server import private_redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIGS = REPO_ROOT / "sample-configs"
 
 PG_HOST = os.environ.get("BACKEND_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("BACKEND_TEST_PG_PORT", "5432"))
-REDIS_PORT = int(os.environ.get("BACKEND_TEST_REDIS_PORT", "6379"))
 _etcd_host, _, _etcd_port = os.environ.get("BACKEND_TEST_ETCD_ADDR", "127.0.0.1:8121").rpartition(
     ":"
 )
@@ -98,7 +98,11 @@ async def schema_database(pg_admin_dsn: str) -> AsyncIterator[DatabaseConfig]:
     engine = create_engine(config)
     try:
         await schema_oneshot(engine)
-        for fixture in ("example-keypairs.json", "example-resource-presets.json"):
+        for fixture in (
+            "example-keypairs.json",
+            "example-resource-presets.json",
+            "example-images.json",
+        ):
             await populate_fixture_file(engine, SAMPLE_CONFIGS / fixture)
         yield config
     finally:
@@ -115,12 +119,20 @@ async def db_engine(schema_database: DatabaseConfig) -> AsyncIterator[AsyncEngin
         await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A Redis server of the test session's own: managers started by tests consume the event
+    stream, and must not compete with a developer's manager (or agents) on the shared Redis."""
+    with private_redis(tmp_path_factory.mktemp("redis")) as port:
+        yield port
+
+
 @pytest_asyncio.fixture(scope="session")
-async def etcd_namespace() -> AsyncIterator[str]:
+async def etcd_namespace(redis_port: int) -> AsyncIterator[str]:
     """A private etcd namespace with `config/redis/addr` set; removed afterwards."""
     namespace = unique_name("test")
     client = EtcdClient(host=ETCD_ADDR.host, port=ETCD_ADDR.port, namespace=namespace)
-    await client.put("config/redis/addr", f"127.0.0.1:{REDIS_PORT}")
+    await client.put("config/redis/addr", f"127.0.0.1:{redis_port}")
     try:
         yield namespace
     finally:

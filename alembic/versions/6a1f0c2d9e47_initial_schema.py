@@ -3,9 +3,14 @@
 Revision ID: 6a1f0c2d9e47
 Revises: (none)
 Create Date: 2026-11-25 08:00:35.178483
+
+A frozen snapshot of the schema at this revision. It imports nothing from the application (later
+model changes must not alter it) and spells every table out with the small builders below; the
+constraint and index names are the ones the models' naming convention gives.
 """
 
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,7 +34,7 @@ image_type_enum = postgresql.ENUM(
 )
 _ENUM_TYPES = (default_for_unspecified_enum, agent_status_enum, image_type_enum)
 
-# In creation (foreign-key dependency) order.
+# In creation (foreign-key dependency) order; dropped in reverse.
 _TABLES = (
     "container_registries",
     "domains",
@@ -60,1260 +65,743 @@ _TABLES = (
     "resource_allocations",
 )
 
+# --- column types and server defaults, as of this revision ------------------------------------
+
+UUID = sa.UUID()
+JSONB = postgresql.JSONB(astext_type=sa.Text())
+AMOUNT = sa.Numeric(precision=24, scale=6)
+TIMESTAMP = sa.DateTime(timezone=True)
+
+GEN_UUID = sa.text("gen_random_uuid()")
+NOW = sa.text("now()")
+ZERO = sa.text("0")
+EMPTY_OBJECT = sa.text("'{}'::jsonb")
+EMPTY_VARCHARS = sa.text("'{}'::varchar[]")
+EMPTY_DOTFILES = sa.text("'\\x90'::bytea")
+
+
+def required(name: str, type_: Any, default: Any = None) -> sa.Column[Any]:
+    """A NOT NULL column; `default` is its server default, if any."""
+    return sa.Column(name, type_, server_default=default, nullable=False)
+
+
+def optional(name: str, type_: Any, default: Any = None) -> sa.Column[Any]:
+    """A nullable column; `default` is its server default, if any."""
+    return sa.Column(name, type_, server_default=default, nullable=True)
+
+
+def uuid_id(name: str) -> sa.Column[Any]:
+    return required(name, UUID, GEN_UUID)
+
+
+def flag(name: str, value: bool, *, null: bool = False) -> sa.Column[Any]:
+    make = optional if null else required
+    return make(name, sa.Boolean(), sa.text("true" if value else "false"))
+
+
+def integer(name: str, value: int, type_: Any = None, *, null: bool = False) -> sa.Column[Any]:
+    make = optional if null else required
+    return make(name, type_ if type_ is not None else sa.Integer(), sa.text(str(value)))
+
+
+def json_object(name: str, *, null: bool = False) -> sa.Column[Any]:
+    make = optional if null else required
+    return make(name, JSONB, EMPTY_OBJECT)
+
+
+def stamps(*names: str) -> list[sa.Column[Any]]:
+    """NOT NULL timestamps the server sets on insert (`created_at`, `updated_at`)."""
+    return [required(name, TIMESTAMP, NOW) for name in names]
+
+
+# --- constraints ---------------------------------------------------------------------------------
+
+# Which changes of the referenced row a foreign key follows (ON UPDATE / ON DELETE CASCADE).
+UPDATE = "update"
+DELETE = "delete"
+BOTH = "update delete"
+
+
+class Ref(NamedTuple):
+    """A single-column foreign key; `cascade` is one of UPDATE / DELETE / BOTH, or none."""
+
+    column: str
+    target: str  # "table.column"
+    cascade: str = ""
+
+
+def create(
+    table: str,
+    *items: sa.Column[Any] | sa.Constraint,
+    key: str | tuple[str, ...] = "id",
+    refs: Sequence[Ref] = (),
+    unique: Sequence[str] = (),
+    indexed: Sequence[str] = (),
+) -> None:
+    """Create `table` with its primary key, foreign keys, single-column unique constraints and
+    single-column indexes, all named by convention (`pk_<table>`, `fk_<table>_<column>_<target>`,
+    `uq_<table>_<column>`, `ix_<table>_<column>`)."""
+    keys = (key,) if isinstance(key, str) else key
+    constraints: list[sa.Constraint] = [sa.PrimaryKeyConstraint(*keys, name=op.f(f"pk_{table}"))]
+    for ref in refs:
+        target_table = ref.target.split(".", 1)[0]
+        constraints.append(
+            sa.ForeignKeyConstraint(
+                [ref.column],
+                [ref.target],
+                name=op.f(f"fk_{table}_{ref.column}_{target_table}"),
+                onupdate="CASCADE" if UPDATE in ref.cascade else None,
+                ondelete="CASCADE" if DELETE in ref.cascade else None,
+            )
+        )
+    constraints.extend(sa.UniqueConstraint(c, name=op.f(f"uq_{table}_{c}")) for c in unique)
+    op.create_table(table, *items, *constraints)
+    for column in indexed:
+        op.create_index(op.f(f"ix_{table}_{column}"), table, [column], unique=False)
+
+
+def partial_unique(name: str, table: str, columns: list[str], *, where: str) -> None:
+    op.create_index(name, table, columns, unique=True, postgresql_where=sa.text(where))
+
 
 def upgrade() -> None:
     bind = op.get_bind()
     for enum_type in _ENUM_TYPES:
         enum_type.create(bind, checkfirst=False)
 
-    op.create_table(
+    create(
         "container_registries",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("url", sa.String(length=512), nullable=False),
-        sa.Column("registry_name", sa.String(length=255), nullable=False),
-        sa.Column("type", sa.String(length=64), server_default="docker", nullable=False),
-        sa.Column("project", sa.String(length=255), nullable=True),
-        sa.Column("username", sa.String(length=255), nullable=True),
-        sa.Column("password", sa.String(), nullable=True),
-        sa.Column("ssl_verify", sa.Boolean(), server_default=sa.text("true"), nullable=True),
-        sa.Column("is_global", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.Column("extra", sa.JSON(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_container_registries")),
+        uuid_id("id"),
+        required("url", sa.String(512)),
+        required("registry_name", sa.String(255)),
+        required("type", sa.String(64), "docker"),
+        optional("project", sa.String(255)),
+        optional("username", sa.String(255)),
+        optional("password", sa.String()),
+        flag("ssl_verify", True, null=True),
+        flag("is_global", True),
+        optional("extra", sa.JSON()),
+        indexed=["is_global", "project", "registry_name", "ssl_verify", "type", "url"],
     )
-    op.create_index(
-        op.f("ix_container_registries_is_global"),
-        "container_registries",
-        ["is_global"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_container_registries_project"), "container_registries", ["project"], unique=False
-    )
-    op.create_index(
-        op.f("ix_container_registries_registry_name"),
-        "container_registries",
-        ["registry_name"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_container_registries_ssl_verify"),
-        "container_registries",
-        ["ssl_verify"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_container_registries_type"), "container_registries", ["type"], unique=False
-    )
-    op.create_index(
-        op.f("ix_container_registries_url"), "container_registries", ["url"], unique=False
-    )
-    op.create_table(
+    create(
         "domains",
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("description", sa.String(length=512), nullable=True),
-        sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.Column("status", sa.String(length=64), server_default="active", nullable=False),
-        sa.Column("is_default", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column(
-            "total_resource_slots",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "allowed_vfolder_hosts",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "allowed_docker_registries",
-            postgresql.ARRAY(sa.String()),
-            server_default=sa.text("'{}'::varchar[]"),
-            nullable=False,
-        ),
-        sa.Column("integration_id", sa.String(length=512), nullable=True),
-        sa.Column(
-            "dotfiles",
-            sa.LargeBinary(length=65536),
-            server_default=sa.text("'\\x90'::bytea"),
-            nullable=False,
-        ),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_domains")),
-        sa.UniqueConstraint("id", name=op.f("uq_domains_id")),
+        required("name", sa.String(64)),
+        uuid_id("id"),
+        optional("description", sa.String(512)),
+        flag("is_active", True),
+        required("status", sa.String(64), "active"),
+        flag("is_default", False),
+        json_object("total_resource_slots"),
+        json_object("allowed_vfolder_hosts"),
+        required("allowed_docker_registries", postgresql.ARRAY(sa.String()), EMPTY_VARCHARS),
+        optional("integration_id", sa.String(512)),
+        required("dotfiles", sa.LargeBinary(65536), EMPTY_DOTFILES),
+        *stamps("created_at", "updated_at"),
+        key="name",
+        unique=["id"],
+        indexed=["status"],
     )
-    op.create_index(op.f("ix_domains_status"), "domains", ["status"], unique=False)
-    op.create_index(
-        "uq_domains_is_default",
-        "domains",
-        ["is_default"],
-        unique=True,
-        postgresql_where=sa.text("is_default"),
-    )
-    op.create_table(
+    partial_unique("uq_domains_is_default", "domains", ["is_default"], where="is_default")
+    create(
         "keypair_resource_policies",
-        sa.Column("name", sa.String(length=256), nullable=False),
-        sa.Column("uuid", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column("is_default", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column(
-            "default_for_unspecified",
-            default_for_unspecified_enum,
-            server_default="LIMITED",
-            nullable=False,
-        ),
-        sa.Column(
-            "total_resource_slots",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "max_session_lifetime", sa.Integer(), server_default=sa.text("0"), nullable=False
-        ),
-        sa.Column("max_concurrent_sessions", sa.Integer(), nullable=False),
-        sa.Column("max_pending_session_count", sa.Integer(), nullable=True),
-        sa.Column(
-            "max_pending_session_resource_slots",
-            postgresql.JSONB(astext_type=sa.Text()),
-            nullable=True,
-        ),
-        sa.Column("max_priority", sa.Integer(), nullable=True),
-        sa.Column(
-            "max_concurrent_sftp_sessions",
-            sa.Integer(),
-            server_default=sa.text("1"),
-            nullable=False,
-        ),
-        sa.Column("max_containers_per_session", sa.Integer(), nullable=False),
-        sa.Column("idle_timeout", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "allowed_vfolder_hosts",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_keypair_resource_policies")),
-        sa.UniqueConstraint("uuid", name=op.f("uq_keypair_resource_policies_uuid")),
+        required("name", sa.String(256)),
+        uuid_id("uuid"),
+        *stamps("created_at"),
+        flag("is_default", False),
+        required("default_for_unspecified", default_for_unspecified_enum, "LIMITED"),
+        json_object("total_resource_slots"),
+        integer("max_session_lifetime", 0),
+        required("max_concurrent_sessions", sa.Integer()),
+        optional("max_pending_session_count", sa.Integer()),
+        optional("max_pending_session_resource_slots", JSONB),
+        optional("max_priority", sa.Integer()),
+        integer("max_concurrent_sftp_sessions", 1),
+        required("max_containers_per_session", sa.Integer()),
+        required("idle_timeout", sa.BigInteger()),
+        json_object("allowed_vfolder_hosts"),
+        key="name",
+        unique=["uuid"],
     )
-    op.create_index(
+    partial_unique(
         "uq_keypair_resource_policies_is_default",
         "keypair_resource_policies",
         ["is_default"],
-        unique=True,
-        postgresql_where=sa.text("is_default"),
+        where="is_default",
     )
-    op.create_table(
+    create(
         "project_resource_policies",
-        sa.Column("name", sa.String(length=256), nullable=False),
-        sa.Column("uuid", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column("max_vfolder_count", sa.Integer(), nullable=False),
-        sa.Column("max_quota_scope_size", sa.BigInteger(), nullable=False),
-        sa.Column("max_network_count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_project_resource_policies")),
-        sa.UniqueConstraint("uuid", name=op.f("uq_project_resource_policies_uuid")),
+        required("name", sa.String(256)),
+        uuid_id("uuid"),
+        *stamps("created_at"),
+        required("max_vfolder_count", sa.Integer()),
+        required("max_quota_scope_size", sa.BigInteger()),
+        required("max_network_count", sa.Integer()),
+        key="name",
+        unique=["uuid"],
     )
-    op.create_table(
+    create(
         "resource_presets",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("name", sa.String(length=256), nullable=False),
-        sa.Column("resource_slots", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("shared_memory", sa.BigInteger(), nullable=True),
-        sa.Column("scaling_group_name", sa.String(length=64), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_resource_presets")),
+        uuid_id("id"),
+        required("name", sa.String(256)),
+        required("resource_slots", JSONB),
+        optional("shared_memory", sa.BigInteger()),
+        optional("scaling_group_name", sa.String(64)),
     )
-    op.create_index(
+    partial_unique(
         "uq_resource_presets_name_global",
         "resource_presets",
         ["name"],
-        unique=True,
-        postgresql_where=sa.text("scaling_group_name IS NULL"),
+        where="scaling_group_name IS NULL",
     )
-    op.create_index(
+    partial_unique(
         "uq_resource_presets_name_scaling_group_name",
         "resource_presets",
         ["name", "scaling_group_name"],
-        unique=True,
-        postgresql_where=sa.text("scaling_group_name IS NOT NULL"),
+        where="scaling_group_name IS NOT NULL",
     )
-    op.create_table(
+    create(
         "resource_slot_types",
-        sa.Column("slot_name", sa.String(length=64), nullable=False),
-        sa.Column("uuid", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("slot_type", sa.String(length=16), nullable=False),
-        sa.Column("required", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("enabled", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.Column("display_name", sa.String(length=128), server_default="", nullable=False),
-        sa.Column("description", sa.String(length=256), server_default="", nullable=False),
-        sa.Column("display_unit", sa.String(length=32), server_default="", nullable=False),
-        sa.Column("display_icon", sa.String(length=64), server_default="", nullable=False),
-        sa.Column(
-            "number_format",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text('\'{"binary": false, "round_length": 0}\'::jsonb'),
-            nullable=False,
+        required("slot_name", sa.String(64)),
+        uuid_id("uuid"),
+        required("slot_type", sa.String(16)),
+        flag("required", False),
+        flag("enabled", True),
+        required("display_name", sa.String(128), ""),
+        required("description", sa.String(256), ""),
+        required("display_unit", sa.String(32), ""),
+        required("display_icon", sa.String(64), ""),
+        required(
+            "number_format", JSONB, sa.text('\'{"binary": false, "round_length": 0}\'::jsonb')
         ),
-        sa.Column("rank", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.PrimaryKeyConstraint("slot_name", name=op.f("pk_resource_slot_types")),
-        sa.UniqueConstraint("uuid", name=op.f("uq_resource_slot_types_uuid")),
+        integer("rank", 0),
+        *stamps("created_at", "updated_at"),
+        key="slot_name",
+        unique=["uuid"],
     )
-    op.create_table(
+    create(
         "scaling_groups",
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("description", sa.String(length=512), nullable=True),
-        sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=True),
-        sa.Column("is_public", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.Column("is_default", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("wsproxy_addr", sa.String(length=1024), nullable=True),
-        sa.Column("wsproxy_api_token", sa.String(length=128), nullable=True),
-        sa.Column("driver", sa.String(length=64), nullable=False),
-        sa.Column(
-            "driver_opts",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("scheduler", sa.String(length=64), nullable=False),
-        sa.Column(
-            "use_host_network", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
-        sa.Column(
-            "scheduler_opts",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("fair_share_spec", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column(
-            "default_deployment_options",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "default_session_options",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_scaling_groups")),
-        sa.UniqueConstraint("id", name=op.f("uq_scaling_groups_id")),
+        required("name", sa.String(64)),
+        uuid_id("id"),
+        optional("description", sa.String(512)),
+        flag("is_active", True, null=True),
+        flag("is_public", True),
+        flag("is_default", False),
+        optional("wsproxy_addr", sa.String(1024)),
+        optional("wsproxy_api_token", sa.String(128)),
+        required("driver", sa.String(64)),
+        json_object("driver_opts"),
+        required("scheduler", sa.String(64)),
+        flag("use_host_network", False),
+        json_object("scheduler_opts"),
+        optional("fair_share_spec", JSONB),
+        json_object("default_deployment_options"),
+        json_object("default_session_options"),
+        *stamps("created_at"),
+        key="name",
+        unique=["id"],
+        indexed=["is_active", "is_public"],
     )
-    op.create_index(
-        op.f("ix_scaling_groups_is_active"), "scaling_groups", ["is_active"], unique=False
+    partial_unique(
+        "uq_scaling_groups_is_default", "scaling_groups", ["is_default"], where="is_default"
     )
-    op.create_index(
-        op.f("ix_scaling_groups_is_public"), "scaling_groups", ["is_public"], unique=False
-    )
-    op.create_index(
-        "uq_scaling_groups_is_default",
-        "scaling_groups",
-        ["is_default"],
-        unique=True,
-        postgresql_where=sa.text("is_default"),
-    )
-    op.create_table(
+    create(
         "user_resource_policies",
-        sa.Column("name", sa.String(length=256), nullable=False),
-        sa.Column("uuid", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column("max_vfolder_count", sa.Integer(), nullable=False),
-        sa.Column("max_quota_scope_size", sa.BigInteger(), nullable=False),
-        sa.Column("max_session_count_per_model_session", sa.Integer(), nullable=False),
-        sa.Column(
-            "max_customized_image_count", sa.Integer(), server_default=sa.text("3"), nullable=False
-        ),
-        sa.Column("max_concurrent_logins", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_user_resource_policies")),
-        sa.UniqueConstraint("uuid", name=op.f("uq_user_resource_policies_uuid")),
+        required("name", sa.String(256)),
+        uuid_id("uuid"),
+        *stamps("created_at"),
+        required("max_vfolder_count", sa.Integer()),
+        required("max_quota_scope_size", sa.BigInteger()),
+        required("max_session_count_per_model_session", sa.Integer()),
+        integer("max_customized_image_count", 3),
+        optional("max_concurrent_logins", sa.Integer()),
+        key="name",
+        unique=["uuid"],
     )
-    op.create_table(
+    create(
         "vfolders",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("host", sa.String(length=128), nullable=False),
-        sa.Column("domain_name", sa.String(length=64), nullable=False),
-        sa.Column("quota_scope_id", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=128), nullable=False),
-        sa.Column("usage_mode", sa.String(length=64), server_default="general", nullable=False),
-        sa.Column(
-            "default_mount_permission", sa.String(length=64), server_default="rw", nullable=False
-        ),
-        sa.Column("max_files", sa.Integer(), server_default=sa.text("1000"), nullable=True),
-        sa.Column("max_size", sa.Integer(), nullable=True),
-        sa.Column("num_files", sa.Integer(), server_default=sa.text("0"), nullable=True),
-        sa.Column("cur_size", sa.Integer(), server_default=sa.text("0"), nullable=True),
-        sa.Column("last_used", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("creator", sa.String(length=128), nullable=True),
-        sa.Column("creator_id", sa.UUID(), nullable=True),
-        sa.Column("unmanaged_path", sa.String(length=512), nullable=True),
-        sa.Column("ownership_type", sa.String(length=64), server_default="user", nullable=False),
-        sa.Column("user", sa.UUID(), nullable=True),
-        sa.Column("group", sa.UUID(), nullable=True),
-        sa.Column("cloneable", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("status", sa.String(length=64), server_default="ready", nullable=False),
-        sa.Column("status_history", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("status_changed", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_vfolders")),
+        uuid_id("id"),
+        required("host", sa.String(128)),
+        required("domain_name", sa.String(64)),
+        required("quota_scope_id", sa.String(64)),
+        required("name", sa.String(128)),
+        required("usage_mode", sa.String(64), "general"),
+        required("default_mount_permission", sa.String(64), "rw"),
+        integer("max_files", 1000, null=True),
+        optional("max_size", sa.Integer()),
+        integer("num_files", 0, null=True),
+        integer("cur_size", 0, null=True),
+        optional("last_used", TIMESTAMP),
+        optional("creator", sa.String(128)),
+        optional("creator_id", UUID),
+        optional("unmanaged_path", sa.String(512)),
+        required("ownership_type", sa.String(64), "user"),
+        optional("user", UUID),
+        optional("group", UUID),
+        flag("cloneable", False),
+        required("status", sa.String(64), "ready"),
+        optional("status_history", JSONB),
+        optional("status_changed", TIMESTAMP),
+        *stamps("created_at", "updated_at"),
+        indexed=[
+            "domain_name",
+            "group",
+            "host",
+            "name",
+            "ownership_type",
+            "status",
+            "status_changed",
+            "usage_mode",
+            "user",
+        ],
     )
-    op.create_index(op.f("ix_vfolders_domain_name"), "vfolders", ["domain_name"], unique=False)
-    op.create_index(op.f("ix_vfolders_group"), "vfolders", ["group"], unique=False)
-    op.create_index(op.f("ix_vfolders_host"), "vfolders", ["host"], unique=False)
-    op.create_index(op.f("ix_vfolders_name"), "vfolders", ["name"], unique=False)
-    op.create_index(
-        op.f("ix_vfolders_ownership_type"), "vfolders", ["ownership_type"], unique=False
-    )
-    op.create_index(op.f("ix_vfolders_status"), "vfolders", ["status"], unique=False)
-    op.create_index(
-        op.f("ix_vfolders_status_changed"), "vfolders", ["status_changed"], unique=False
-    )
-    op.create_index(op.f("ix_vfolders_usage_mode"), "vfolders", ["usage_mode"], unique=False)
-    op.create_index(op.f("ix_vfolders_user"), "vfolders", ["user"], unique=False)
-    op.create_index(
+    partial_unique(
         "uq_vfolders_group_name",
         "vfolders",
         ["group", "name"],
-        unique=True,
-        postgresql_where=sa.text("status NOT IN ('delete-complete', 'delete-error')"),
+        where="status NOT IN ('delete-complete', 'delete-error')",
     )
-    op.create_table(
+    create(
         "agents",
-        sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("uuid", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("status", agent_status_enum, server_default="ALIVE", nullable=False),
-        sa.Column("status_changed", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("region", sa.String(length=64), nullable=False),
-        sa.Column("scaling_group", sa.String(length=64), server_default="default", nullable=False),
-        sa.Column("resource_group_id", sa.UUID(), nullable=False),
-        sa.Column("schedulable", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.Column("addr", sa.String(length=128), nullable=False),
-        sa.Column("public_host", sa.String(length=256), nullable=True),
-        sa.Column("public_key", sa.String(length=40), nullable=True),
-        sa.Column(
-            "first_contact",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=True,
-        ),
-        sa.Column("lost_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("version", sa.String(length=64), nullable=False),
-        sa.Column("architecture", sa.String(length=32), nullable=False),
-        sa.Column(
-            "compute_plugins",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "auto_terminate_abusing_kernel",
-            sa.Boolean(),
-            server_default=sa.text("false"),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_group_id"],
-            ["scaling_groups.id"],
-            name=op.f("fk_agents_resource_group_id_scaling_groups"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["scaling_group"],
-            ["scaling_groups.name"],
-            name=op.f("fk_agents_scaling_group_scaling_groups"),
-            onupdate="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_agents")),
-        sa.UniqueConstraint("uuid", name=op.f("uq_agents_uuid")),
+        required("id", sa.String(64)),
+        uuid_id("uuid"),
+        required("status", agent_status_enum, "ALIVE"),
+        optional("status_changed", TIMESTAMP),
+        required("region", sa.String(64)),
+        required("scaling_group", sa.String(64), "default"),
+        required("resource_group_id", UUID),
+        flag("schedulable", True),
+        required("addr", sa.String(128)),
+        optional("public_host", sa.String(256)),
+        optional("public_key", sa.String(40)),
+        optional("first_contact", TIMESTAMP, NOW),
+        optional("lost_at", TIMESTAMP),
+        required("version", sa.String(64)),
+        required("architecture", sa.String(32)),
+        json_object("compute_plugins"),
+        flag("auto_terminate_abusing_kernel", False),
+        refs=[
+            Ref("resource_group_id", "scaling_groups.id"),
+            Ref("scaling_group", "scaling_groups.name", UPDATE),
+        ],
+        unique=["uuid"],
+        indexed=["region", "resource_group_id", "scaling_group", "status"],
     )
-    op.create_index(op.f("ix_agents_region"), "agents", ["region"], unique=False)
-    op.create_index(
-        op.f("ix_agents_resource_group_id"), "agents", ["resource_group_id"], unique=False
-    )
-    op.create_index(op.f("ix_agents_scaling_group"), "agents", ["scaling_group"], unique=False)
-    op.create_index(op.f("ix_agents_status"), "agents", ["status"], unique=False)
-    op.create_table(
+    create(
         "sgroups_for_domains",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("resource_group_id", sa.UUID(), nullable=False),
-        sa.Column("domain_id", sa.UUID(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["domain_id"],
-            ["domains.id"],
-            name=op.f("fk_sgroups_for_domains_domain_id_domains"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_group_id"],
-            ["scaling_groups.id"],
-            name=op.f("fk_sgroups_for_domains_resource_group_id_scaling_groups"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sgroups_for_domains")),
+        uuid_id("id"),
+        required("resource_group_id", UUID),
+        required("domain_id", UUID),
         sa.UniqueConstraint("resource_group_id", "domain_id", name="uq_sgroup_domain"),
+        refs=[
+            Ref("domain_id", "domains.id", BOTH),
+            Ref("resource_group_id", "scaling_groups.id", BOTH),
+        ],
+        indexed=["domain_id", "resource_group_id"],
     )
-    op.create_index(
-        op.f("ix_sgroups_for_domains_domain_id"), "sgroups_for_domains", ["domain_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_sgroups_for_domains_resource_group_id"),
-        "sgroups_for_domains",
-        ["resource_group_id"],
-        unique=False,
-    )
-    op.create_table(
+    create(
         "users",
-        sa.Column("uuid", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("username", sa.String(length=64), nullable=False),
-        sa.Column("email", sa.String(length=64), nullable=False),
-        sa.Column("password", sa.String(), nullable=True),
-        sa.Column(
-            "need_password_change", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
-        sa.Column(
-            "password_changed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("full_name", sa.String(length=64), nullable=True),
-        sa.Column("description", sa.String(length=500), nullable=True),
-        sa.Column(
-            "status", sa.String(length=64), server_default="before-verification", nullable=False
-        ),
-        sa.Column("status_info", sa.String(), nullable=True),
-        sa.Column("integration_id", sa.String(length=512), nullable=True),
-        sa.Column("domain_name", sa.String(length=64), nullable=False),
-        sa.Column("domain_id", sa.UUID(), nullable=False),
-        sa.Column("role", sa.String(length=64), server_default="user", nullable=False),
-        sa.Column("allowed_client_ip", postgresql.ARRAY(postgresql.CIDR()), nullable=True),
-        sa.Column("totp_key", sa.String(length=32), nullable=True),
-        sa.Column("totp_activated", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("totp_activated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("resource_policy", sa.String(length=256), nullable=False),
-        sa.Column(
-            "sudo_session_enabled", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
-        sa.Column("container_uid", sa.Integer(), nullable=True),
-        sa.Column("container_main_gid", sa.Integer(), nullable=True),
-        sa.Column("container_gids", postgresql.ARRAY(sa.Integer()), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["domain_id"], ["domains.id"], name=op.f("fk_users_domain_id_domains")
-        ),
-        sa.ForeignKeyConstraint(
-            ["domain_name"],
-            ["domains.name"],
-            name=op.f("fk_users_domain_name_domains"),
-            onupdate="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_policy"],
-            ["user_resource_policies.name"],
-            name=op.f("fk_users_resource_policy_user_resource_policies"),
-            onupdate="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("uuid", name=op.f("pk_users")),
-        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
-        sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+        uuid_id("uuid"),
+        required("username", sa.String(64)),
+        required("email", sa.String(64)),
+        optional("password", sa.String()),
+        flag("need_password_change", False),
+        required("password_changed_at", TIMESTAMP, NOW),
+        optional("full_name", sa.String(64)),
+        optional("description", sa.String(500)),
+        required("status", sa.String(64), "before-verification"),
+        optional("status_info", sa.String()),
+        optional("integration_id", sa.String(512)),
+        required("domain_name", sa.String(64)),
+        required("domain_id", UUID),
+        required("role", sa.String(64), "user"),
+        optional("allowed_client_ip", postgresql.ARRAY(postgresql.CIDR())),
+        optional("totp_key", sa.String(32)),
+        flag("totp_activated", False),
+        optional("totp_activated_at", TIMESTAMP),
+        required("resource_policy", sa.String(256)),
+        flag("sudo_session_enabled", False),
+        optional("container_uid", sa.Integer()),
+        optional("container_main_gid", sa.Integer()),
+        optional("container_gids", postgresql.ARRAY(sa.Integer())),
+        *stamps("created_at", "updated_at"),
+        key="uuid",
+        refs=[
+            Ref("domain_id", "domains.id"),
+            Ref("domain_name", "domains.name", UPDATE),
+            Ref("resource_policy", "user_resource_policies.name", UPDATE),
+        ],
+        unique=["email", "username"],
+        indexed=["domain_id", "domain_name", "status"],
     )
-    op.create_index(op.f("ix_users_domain_id"), "users", ["domain_id"], unique=False)
-    op.create_index(op.f("ix_users_domain_name"), "users", ["domain_name"], unique=False)
-    op.create_index(op.f("ix_users_status"), "users", ["status"], unique=False)
-    op.create_table(
+    create(
         "vfolder_invitations",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("permission", sa.String(length=64), server_default="rw", nullable=False),
-        sa.Column("inviter", sa.String(length=256), nullable=False),
-        sa.Column("invitee", sa.String(length=256), nullable=False),
-        sa.Column("state", sa.String(length=64), server_default="pending", nullable=False),
-        sa.Column("vfolder", sa.UUID(), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column(
-            "modified_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=True,
-        ),
-        sa.ForeignKeyConstraint(
-            ["vfolder"],
-            ["vfolders.id"],
-            name=op.f("fk_vfolder_invitations_vfolder_vfolders"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_vfolder_invitations")),
+        uuid_id("id"),
+        required("permission", sa.String(64), "rw"),
+        required("inviter", sa.String(256)),
+        required("invitee", sa.String(256)),
+        required("state", sa.String(64), "pending"),
+        required("vfolder", UUID),
+        *stamps("created_at"),
+        optional("modified_at", TIMESTAMP, NOW),
+        refs=[Ref("vfolder", "vfolders.id", BOTH)],
+        indexed=["invitee", "vfolder"],
     )
-    op.create_index(
-        op.f("ix_vfolder_invitations_invitee"), "vfolder_invitations", ["invitee"], unique=False
-    )
-    op.create_index(
-        op.f("ix_vfolder_invitations_vfolder"), "vfolder_invitations", ["vfolder"], unique=False
-    )
-    op.create_table(
+    create(
         "agent_resources",
-        sa.Column("agent_id", sa.String(length=64), nullable=False),
-        sa.Column("slot_name", sa.String(length=64), nullable=False),
-        sa.Column("agent_uuid", sa.UUID(), nullable=False),
-        sa.Column("capacity", sa.Numeric(precision=24, scale=6), nullable=False),
-        sa.Column(
-            "reserved",
-            sa.Numeric(precision=24, scale=6),
-            server_default=sa.text("0"),
-            nullable=False,
-        ),
-        sa.Column(
-            "prereserved",
-            sa.Numeric(precision=24, scale=6),
-            server_default=sa.text("0"),
-            nullable=False,
-        ),
-        sa.Column(
-            "used", sa.Numeric(precision=24, scale=6), server_default=sa.text("0"), nullable=False
-        ),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["agent_id"],
-            ["agents.id"],
-            name=op.f("fk_agent_resources_agent_id_agents"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["slot_name"],
-            ["resource_slot_types.slot_name"],
-            name=op.f("fk_agent_resources_slot_name_resource_slot_types"),
-            onupdate="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("agent_id", "slot_name", name=op.f("pk_agent_resources")),
+        required("agent_id", sa.String(64)),
+        required("slot_name", sa.String(64)),
+        required("agent_uuid", UUID),
+        required("capacity", AMOUNT),
+        required("reserved", AMOUNT, ZERO),
+        required("prereserved", AMOUNT, ZERO),
+        required("used", AMOUNT, ZERO),
+        *stamps("created_at", "updated_at"),
+        key=("agent_id", "slot_name"),
+        refs=[
+            Ref("agent_id", "agents.id", BOTH),
+            Ref("slot_name", "resource_slot_types.slot_name", UPDATE),
+        ],
+        indexed=["slot_name"],
     )
-    op.create_index(
-        op.f("ix_agent_resources_slot_name"), "agent_resources", ["slot_name"], unique=False
-    )
-    op.create_table(
+    create(
         "groups",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("description", sa.String(length=512), nullable=True),
-        sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=True),
-        sa.Column("status", sa.String(length=64), server_default="active", nullable=False),
-        sa.Column("integration_id", sa.String(length=512), nullable=True),
-        sa.Column("domain_name", sa.String(length=64), nullable=False),
-        sa.Column(
-            "total_resource_slots",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "allowed_vfolder_hosts",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "dotfiles",
-            sa.LargeBinary(length=65536),
-            server_default=sa.text("'\\x90'::bytea"),
-            nullable=False,
-        ),
-        sa.Column("resource_policy", sa.String(length=256), nullable=False),
-        sa.Column("type", sa.String(length=64), server_default="general", nullable=False),
-        sa.Column("creator_id", sa.UUID(), nullable=True),
-        sa.Column("container_registry", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["creator_id"], ["users.uuid"], name=op.f("fk_groups_creator_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["domain_name"],
-            ["domains.name"],
-            name=op.f("fk_groups_domain_name_domains"),
-            onupdate="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_policy"],
-            ["project_resource_policies.name"],
-            name=op.f("fk_groups_resource_policy_project_resource_policies"),
-            onupdate="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_groups")),
+        uuid_id("id"),
+        required("name", sa.String(64)),
+        optional("description", sa.String(512)),
+        flag("is_active", True, null=True),
+        required("status", sa.String(64), "active"),
+        optional("integration_id", sa.String(512)),
+        required("domain_name", sa.String(64)),
+        json_object("total_resource_slots"),
+        json_object("allowed_vfolder_hosts"),
+        required("dotfiles", sa.LargeBinary(65536), EMPTY_DOTFILES),
+        required("resource_policy", sa.String(256)),
+        required("type", sa.String(64), "general"),
+        optional("creator_id", UUID),
+        optional("container_registry", JSONB),
+        *stamps("created_at", "updated_at"),
         sa.UniqueConstraint("name", "domain_name", name="uq_groups_name_domain_name"),
+        refs=[
+            Ref("creator_id", "users.uuid"),
+            Ref("domain_name", "domains.name", UPDATE),
+            Ref("resource_policy", "project_resource_policies.name", UPDATE),
+        ],
+        indexed=["domain_name", "status"],
     )
-    op.create_index(op.f("ix_groups_domain_name"), "groups", ["domain_name"], unique=False)
-    op.create_index(op.f("ix_groups_status"), "groups", ["status"], unique=False)
-    op.create_index(
-        "uq_groups_personal_creator",
-        "groups",
-        ["creator_id"],
-        unique=True,
-        postgresql_where=sa.text("type = 'personal'"),
+    partial_unique(
+        "uq_groups_personal_creator", "groups", ["creator_id"], where="type = 'personal'"
     )
-    op.create_table(
+    create(
         "images",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("name", sa.String(), nullable=False),
-        sa.Column("project", sa.String(), nullable=True),
-        sa.Column("image", sa.String(), nullable=False),
-        sa.Column("tag", sa.Text(), nullable=True),
-        sa.Column("registry", sa.String(), nullable=False),
-        sa.Column("registry_id", sa.UUID(), nullable=False),
-        sa.Column("architecture", sa.String(), server_default="x86_64", nullable=False),
-        sa.Column("config_digest", sa.CHAR(length=72), nullable=False),
-        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
-        sa.Column("is_local", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("type", image_type_enum, nullable=False),
-        sa.Column("accelerators", sa.String(), nullable=True),
-        sa.Column("labels", sa.JSON(), server_default=sa.text("'{}'::json"), nullable=False),
-        sa.Column("customized", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("creator_id", sa.UUID(), nullable=True),
-        sa.Column(
-            "resources",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("status", sa.String(length=64), server_default="ALIVE", nullable=False),
-        sa.Column(
-            "last_used_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["creator_id"], ["users.uuid"], name=op.f("fk_images_creator_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["registry_id"],
-            ["container_registries.id"],
-            name=op.f("fk_images_registry_id_container_registries"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_images")),
+        uuid_id("id"),
+        required("name", sa.String()),
+        optional("project", sa.String()),
+        required("image", sa.String()),
+        optional("tag", sa.Text()),
+        required("registry", sa.String()),
+        required("registry_id", UUID),
+        required("architecture", sa.String(), "x86_64"),
+        required("config_digest", sa.CHAR(72)),
+        required("size_bytes", sa.BigInteger()),
+        flag("is_local", False),
+        required("type", image_type_enum),
+        optional("accelerators", sa.String()),
+        required("labels", sa.JSON(), sa.text("'{}'::json")),
+        flag("customized", False),
+        optional("creator_id", UUID),
+        json_object("resources"),
+        required("status", sa.String(64), "ALIVE"),
+        required("last_used_at", TIMESTAMP, NOW),
+        *stamps("created_at"),
         sa.UniqueConstraint(
             "registry", "project", "name", "tag", "architecture", name="uq_image_identifier"
         ),
+        refs=[Ref("creator_id", "users.uuid"), Ref("registry_id", "container_registries.id")],
+        indexed=["architecture", "creator_id", "image", "name", "registry", "registry_id"],
     )
-    op.create_index(op.f("ix_images_architecture"), "images", ["architecture"], unique=False)
-    op.create_index(op.f("ix_images_creator_id"), "images", ["creator_id"], unique=False)
-    op.create_index(op.f("ix_images_image"), "images", ["image"], unique=False)
-    op.create_index(op.f("ix_images_name"), "images", ["name"], unique=False)
-    op.create_index(op.f("ix_images_registry"), "images", ["registry"], unique=False)
-    op.create_index(op.f("ix_images_registry_id"), "images", ["registry_id"], unique=False)
-    op.create_table(
+    create(
         "keypairs",
-        sa.Column("access_key", sa.String(length=20), nullable=False),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("secret_key", sa.Text(), nullable=False),
-        sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.Column("is_admin", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("is_default", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("last_used", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("rate_limit", sa.Integer(), server_default=sa.text("10000"), nullable=False),
-        sa.Column("num_queries", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("ssh_public_key", sa.Text(), nullable=True),
-        sa.Column("ssh_private_key", sa.Text(), nullable=True),
-        sa.Column("user", sa.UUID(), nullable=False),
-        sa.Column("resource_policy", sa.String(length=256), nullable=False),
-        sa.Column(
-            "dotfiles",
-            sa.LargeBinary(length=65536),
-            server_default=sa.text("'\\x90'::bytea"),
-            nullable=False,
-        ),
-        sa.Column("bootstrap_script", sa.String(length=65536), server_default="", nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_policy"],
-            ["keypair_resource_policies.name"],
-            name=op.f("fk_keypairs_resource_policy_keypair_resource_policies"),
-            onupdate="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user"], ["users.uuid"], name=op.f("fk_keypairs_user_users"), onupdate="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("access_key", name=op.f("pk_keypairs")),
-        sa.UniqueConstraint("id", name=op.f("uq_keypairs_id")),
+        required("access_key", sa.String(20)),
+        uuid_id("id"),
+        required("secret_key", sa.Text()),
+        flag("is_active", True),
+        flag("is_admin", False),
+        flag("is_default", False),
+        optional("last_used", TIMESTAMP),
+        integer("rate_limit", 10000),
+        integer("num_queries", 0),
+        optional("ssh_public_key", sa.Text()),
+        optional("ssh_private_key", sa.Text()),
+        required("user", UUID),
+        required("resource_policy", sa.String(256)),
+        required("dotfiles", sa.LargeBinary(65536), EMPTY_DOTFILES),
+        required("bootstrap_script", sa.String(65536), ""),
+        *stamps("created_at", "updated_at"),
+        key="access_key",
+        refs=[
+            Ref("resource_policy", "keypair_resource_policies.name", UPDATE),
+            Ref("user", "users.uuid", UPDATE),
+        ],
+        unique=["id"],
+        indexed=["is_active", "is_admin", "user"],
     )
-    op.create_index(op.f("ix_keypairs_is_active"), "keypairs", ["is_active"], unique=False)
-    op.create_index(op.f("ix_keypairs_is_admin"), "keypairs", ["is_admin"], unique=False)
-    op.create_index(op.f("ix_keypairs_user"), "keypairs", ["user"], unique=False)
-    op.create_index(
-        "uq_keypairs_user_is_default",
-        "keypairs",
-        ["user"],
-        unique=True,
-        postgresql_where=sa.text("is_default"),
-    )
-    op.create_table(
+    partial_unique("uq_keypairs_user_is_default", "keypairs", ["user"], where="is_default")
+    create(
         "vfolder_permissions",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("vfolder", sa.UUID(), nullable=False),
-        sa.Column("user", sa.UUID(), nullable=False),
-        sa.Column("permission", sa.String(length=64), server_default="rw", nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user"],
-            ["users.uuid"],
-            name=op.f("fk_vfolder_permissions_user_users"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["vfolder"],
-            ["vfolders.id"],
-            name=op.f("fk_vfolder_permissions_vfolder_vfolders"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_vfolder_permissions")),
+        uuid_id("id"),
+        required("vfolder", UUID),
+        required("user", UUID),
+        required("permission", sa.String(64), "rw"),
         sa.UniqueConstraint("vfolder", "user", name="uq_vfolder_permissions_vfolder_user"),
+        refs=[Ref("user", "users.uuid", BOTH), Ref("vfolder", "vfolders.id", BOTH)],
+        indexed=["user", "vfolder"],
     )
-    op.create_index(
-        op.f("ix_vfolder_permissions_user"), "vfolder_permissions", ["user"], unique=False
-    )
-    op.create_index(
-        op.f("ix_vfolder_permissions_vfolder"), "vfolder_permissions", ["vfolder"], unique=False
-    )
-    op.create_table(
+    create(
         "agent_installed_images",
-        sa.Column("agent_id", sa.String(length=64), nullable=False),
-        sa.Column("image_id", sa.UUID(), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["agent_id"],
-            ["agents.id"],
-            name=op.f("fk_agent_installed_images_agent_id_agents"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["image_id"],
-            ["images.id"],
-            name=op.f("fk_agent_installed_images_image_id_images"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("agent_id", "image_id", name=op.f("pk_agent_installed_images")),
+        required("agent_id", sa.String(64)),
+        required("image_id", UUID),
+        *stamps("created_at"),
+        key=("agent_id", "image_id"),
+        refs=[Ref("agent_id", "agents.id", BOTH), Ref("image_id", "images.id", DELETE)],
+        indexed=["image_id"],
     )
-    op.create_index(
-        op.f("ix_agent_installed_images_image_id"),
-        "agent_installed_images",
-        ["image_id"],
-        unique=False,
-    )
-    op.create_table(
+    create(
         "association_groups_users",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("user_id", sa.UUID(), nullable=False),
-        sa.Column("group_id", sa.UUID(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["group_id"],
-            ["groups.id"],
-            name=op.f("fk_association_groups_users_group_id_groups"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.uuid"],
-            name=op.f("fk_association_groups_users_user_id_users"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_association_groups_users")),
+        uuid_id("id"),
+        required("user_id", UUID),
+        required("group_id", UUID),
         sa.UniqueConstraint("user_id", "group_id", name="uq_association_user_id_group_id"),
+        refs=[Ref("group_id", "groups.id", BOTH), Ref("user_id", "users.uuid", BOTH)],
+        indexed=["group_id", "user_id"],
     )
-    op.create_index(
-        op.f("ix_association_groups_users_group_id"),
-        "association_groups_users",
-        ["group_id"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_association_groups_users_user_id"),
-        "association_groups_users",
-        ["user_id"],
-        unique=False,
-    )
-    op.create_table(
+    create(
         "image_aliases",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("alias", sa.String(), nullable=True),
-        sa.Column("image", sa.UUID(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["image"], ["images.id"], name=op.f("fk_image_aliases_image_images"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_image_aliases")),
-        sa.UniqueConstraint("alias", name=op.f("uq_image_aliases_alias")),
+        uuid_id("id"),
+        optional("alias", sa.String()),
+        required("image", UUID),
+        refs=[Ref("image", "images.id", DELETE)],
+        unique=["alias"],
+        indexed=["image"],
     )
-    op.create_index(op.f("ix_image_aliases_image"), "image_aliases", ["image"], unique=False)
-    op.create_table(
+    create(
         "sessions",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("creation_id", sa.String(length=32), nullable=True),
-        sa.Column("name", sa.String(length=128), nullable=True),
-        sa.Column(
-            "session_type", sa.String(length=64), server_default="interactive", nullable=False
-        ),
-        sa.Column("priority", sa.Integer(), server_default=sa.text("10"), nullable=False),
-        sa.Column("is_preemptible", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.Column("job_priority", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column(
-            "cluster_mode", sa.String(length=16), server_default="single-node", nullable=False
-        ),
-        sa.Column("cluster_size", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.Column(
-            "options",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("agent_ids", postgresql.ARRAY(sa.String()), nullable=True),
-        sa.Column("designated_agent_ids", postgresql.ARRAY(sa.String()), nullable=True),
-        sa.Column("session_group_id", sa.UUID(), nullable=True),
-        sa.Column("resource_group_id", sa.UUID(), nullable=False),
-        sa.Column("scaling_group_name", sa.String(length=64), nullable=False),
-        sa.Column(
-            "target_sgroup_names",
-            postgresql.ARRAY(sa.String(length=64)),
-            server_default=sa.text("'{}'::varchar[]"),
-            nullable=True,
-        ),
-        sa.Column("domain_name", sa.String(length=64), nullable=False),
-        sa.Column("domain_id", sa.UUID(), nullable=False),
-        sa.Column("group_id", sa.UUID(), nullable=False),
-        sa.Column("user_uuid", sa.UUID(), nullable=False),
-        sa.Column("access_key", sa.String(length=20), nullable=True),
-        sa.Column("images", postgresql.ARRAY(sa.String()), nullable=True),
-        sa.Column("image_ids", postgresql.ARRAY(sa.UUID()), nullable=True),
-        sa.Column("tag", sa.String(length=64), nullable=True),
-        sa.Column("vfolder_mounts", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column(
-            "environ",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=True,
-        ),
-        sa.Column("bootstrap_script", sa.String(length=16384), nullable=True),
-        sa.Column(
-            "use_host_network", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
-        sa.Column("timeout", sa.BigInteger(), nullable=True),
-        sa.Column("batch_timeout", sa.BigInteger(), nullable=True),
-        sa.Column("terminated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("requested_starts_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("status", sa.String(length=64), server_default="PENDING", nullable=False),
-        sa.Column("status_info", sa.Text(), nullable=True),
-        sa.Column("status_data", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("status_history", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("callback_url", sa.Text(), nullable=True),
-        sa.Column("startup_command", sa.Text(), nullable=True),
-        sa.Column("result", sa.String(length=64), server_default="undefined", nullable=False),
-        sa.Column("num_queries", sa.BigInteger(), server_default=sa.text("0"), nullable=True),
-        sa.Column("last_stat", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("network_type", sa.String(length=64), nullable=True),
-        sa.Column("network_id", sa.String(length=128), nullable=True),
-        sa.Column("replica_id", sa.UUID(), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["domain_id"], ["domains.id"], name=op.f("fk_sessions_domain_id_domains")
-        ),
-        sa.ForeignKeyConstraint(
-            ["domain_name"],
-            ["domains.name"],
-            name=op.f("fk_sessions_domain_name_domains"),
-            onupdate="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["group_id"], ["groups.id"], name=op.f("fk_sessions_group_id_groups")
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_group_id"],
-            ["scaling_groups.id"],
-            name=op.f("fk_sessions_resource_group_id_scaling_groups"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["scaling_group_name"],
-            ["scaling_groups.name"],
-            name=op.f("fk_sessions_scaling_group_name_scaling_groups"),
-            onupdate="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sessions")),
+        uuid_id("id"),
+        optional("creation_id", sa.String(32)),
+        optional("name", sa.String(128)),
+        required("session_type", sa.String(64), "interactive"),
+        integer("priority", 10),
+        flag("is_preemptible", True),
+        integer("job_priority", 0),
+        required("cluster_mode", sa.String(16), "single-node"),
+        integer("cluster_size", 1),
+        json_object("options"),
+        optional("agent_ids", postgresql.ARRAY(sa.String())),
+        optional("designated_agent_ids", postgresql.ARRAY(sa.String())),
+        optional("session_group_id", UUID),
+        required("resource_group_id", UUID),
+        required("scaling_group_name", sa.String(64)),
+        optional("target_sgroup_names", postgresql.ARRAY(sa.String(64)), EMPTY_VARCHARS),
+        required("domain_name", sa.String(64)),
+        required("domain_id", UUID),
+        required("group_id", UUID),
+        required("user_uuid", UUID),
+        optional("access_key", sa.String(20)),
+        optional("images", postgresql.ARRAY(sa.String())),
+        optional("image_ids", postgresql.ARRAY(UUID)),
+        optional("tag", sa.String(64)),
+        optional("vfolder_mounts", JSONB),
+        json_object("environ", null=True),
+        optional("bootstrap_script", sa.String(16384)),
+        flag("use_host_network", False),
+        optional("timeout", sa.BigInteger()),
+        optional("batch_timeout", sa.BigInteger()),
+        optional("terminated_at", TIMESTAMP),
+        optional("starts_at", TIMESTAMP),
+        optional("requested_starts_at", TIMESTAMP),
+        required("status", sa.String(64), "PENDING"),
+        optional("status_info", sa.Text()),
+        optional("status_data", JSONB),
+        optional("status_history", JSONB),
+        optional("callback_url", sa.Text()),
+        optional("startup_command", sa.Text()),
+        required("result", sa.String(64), "undefined"),
+        integer("num_queries", 0, sa.BigInteger(), null=True),
+        optional("last_stat", JSONB),
+        optional("network_type", sa.String(64)),
+        optional("network_id", sa.String(128)),
+        optional("replica_id", UUID),
+        *stamps("created_at"),
+        refs=[
+            Ref("domain_id", "domains.id"),
+            Ref("domain_name", "domains.name", UPDATE),
+            Ref("group_id", "groups.id"),
+            Ref("resource_group_id", "scaling_groups.id"),
+            Ref("scaling_group_name", "scaling_groups.name", UPDATE),
+        ],
+        indexed=[
+            "access_key",
+            "created_at",
+            "domain_id",
+            "group_id",
+            "name",
+            "priority",
+            "resource_group_id",
+            "result",
+            "scaling_group_name",
+            "session_group_id",
+            "session_type",
+            "status",
+            "terminated_at",
+            "user_uuid",
+        ],
     )
-    op.create_index(op.f("ix_sessions_access_key"), "sessions", ["access_key"], unique=False)
-    op.create_index("ix_sessions_created_at", "sessions", ["created_at"], unique=False)
-    op.create_index(op.f("ix_sessions_domain_id"), "sessions", ["domain_id"], unique=False)
-    op.create_index(op.f("ix_sessions_group_id"), "sessions", ["group_id"], unique=False)
-    op.create_index(op.f("ix_sessions_name"), "sessions", ["name"], unique=False)
-    op.create_index(op.f("ix_sessions_priority"), "sessions", ["priority"], unique=False)
-    op.create_index(
-        op.f("ix_sessions_resource_group_id"), "sessions", ["resource_group_id"], unique=False
-    )
-    op.create_index(op.f("ix_sessions_result"), "sessions", ["result"], unique=False)
-    op.create_index(
-        op.f("ix_sessions_scaling_group_name"), "sessions", ["scaling_group_name"], unique=False
-    )
-    op.create_index(
-        op.f("ix_sessions_session_group_id"), "sessions", ["session_group_id"], unique=False
-    )
-    op.create_index(op.f("ix_sessions_session_type"), "sessions", ["session_type"], unique=False)
-    op.create_index(op.f("ix_sessions_status"), "sessions", ["status"], unique=False)
-    op.create_index("ix_sessions_status_priority", "sessions", ["status", "priority"], unique=False)
-    op.create_index(op.f("ix_sessions_terminated_at"), "sessions", ["terminated_at"], unique=False)
-    op.create_index(op.f("ix_sessions_user_uuid"), "sessions", ["user_uuid"], unique=False)
-    op.create_index(
+    op.create_index("ix_sessions_status_priority", "sessions", ["status", "priority"])
+    partial_unique(
         "uq_sessions_name_user_uuid_nonterminal",
         "sessions",
         ["name", "user_uuid"],
-        unique=True,
-        postgresql_where=sa.text("status NOT IN ('CANCELLED', 'ERROR', 'TERMINATED')"),
+        where="status NOT IN ('CANCELLED', 'ERROR', 'TERMINATED')",
     )
-    op.create_table(
+    create(
         "sgroups_for_groups",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("resource_group_id", sa.UUID(), nullable=False),
-        sa.Column("group", sa.UUID(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["group"],
-            ["groups.id"],
-            name=op.f("fk_sgroups_for_groups_group_groups"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_group_id"],
-            ["scaling_groups.id"],
-            name=op.f("fk_sgroups_for_groups_resource_group_id_scaling_groups"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sgroups_for_groups")),
+        uuid_id("id"),
+        required("resource_group_id", UUID),
+        required("group", UUID),
         sa.UniqueConstraint("resource_group_id", "group", name="uq_sgroup_ugroup"),
+        refs=[Ref("group", "groups.id", BOTH), Ref("resource_group_id", "scaling_groups.id", BOTH)],
+        indexed=["group", "resource_group_id"],
     )
-    op.create_index(
-        op.f("ix_sgroups_for_groups_group"), "sgroups_for_groups", ["group"], unique=False
-    )
-    op.create_index(
-        op.f("ix_sgroups_for_groups_resource_group_id"),
-        "sgroups_for_groups",
-        ["resource_group_id"],
-        unique=False,
-    )
-    op.create_table(
+    create(
         "sgroups_for_keypairs",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("resource_group_id", sa.UUID(), nullable=False),
-        sa.Column("access_key", sa.String(length=20), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["access_key"],
-            ["keypairs.access_key"],
-            name=op.f("fk_sgroups_for_keypairs_access_key_keypairs"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_group_id"],
-            ["scaling_groups.id"],
-            name=op.f("fk_sgroups_for_keypairs_resource_group_id_scaling_groups"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sgroups_for_keypairs")),
+        uuid_id("id"),
+        required("resource_group_id", UUID),
+        required("access_key", sa.String(20)),
         sa.UniqueConstraint("resource_group_id", "access_key", name="uq_sgroup_akey"),
+        refs=[
+            Ref("access_key", "keypairs.access_key", BOTH),
+            Ref("resource_group_id", "scaling_groups.id", BOTH),
+        ],
+        indexed=["access_key", "resource_group_id"],
     )
-    op.create_index(
-        op.f("ix_sgroups_for_keypairs_access_key"),
-        "sgroups_for_keypairs",
-        ["access_key"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_sgroups_for_keypairs_resource_group_id"),
-        "sgroups_for_keypairs",
-        ["resource_group_id"],
-        unique=False,
-    )
-    op.create_table(
+    create(
         "kernels",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("session_id", sa.UUID(), nullable=False),
-        sa.Column("session_creation_id", sa.String(length=32), nullable=True),
-        sa.Column("session_name", sa.String(length=128), nullable=True),
-        sa.Column(
-            "session_type", sa.String(length=64), server_default="interactive", nullable=False
-        ),
-        sa.Column(
-            "cluster_mode", sa.String(length=16), server_default="single-node", nullable=False
-        ),
-        sa.Column("cluster_size", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.Column("cluster_role", sa.String(length=16), server_default="main", nullable=False),
-        sa.Column("cluster_idx", sa.Integer(), nullable=False),
-        sa.Column("local_rank", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("cluster_hostname", sa.String(length=64), nullable=False),
-        sa.Column("uid", sa.Integer(), nullable=True),
-        sa.Column("main_gid", sa.Integer(), nullable=True),
-        sa.Column("gids", postgresql.ARRAY(sa.Integer()), nullable=True),
-        sa.Column("scaling_group", sa.String(length=64), nullable=False),
-        sa.Column("resource_group_id", sa.UUID(), nullable=False),
-        sa.Column("agent", sa.String(length=64), nullable=True),
-        sa.Column("agent_addr", sa.String(length=128), nullable=True),
-        sa.Column("domain_name", sa.String(length=64), nullable=False),
-        sa.Column("group_id", sa.UUID(), nullable=False),
-        sa.Column("user_uuid", sa.UUID(), nullable=False),
-        sa.Column("access_key", sa.String(length=20), nullable=True),
-        sa.Column("image", sa.String(length=512), nullable=True),
-        sa.Column("image_id", sa.UUID(), nullable=True),
-        sa.Column("architecture", sa.String(length=32), server_default="x86_64", nullable=True),
-        sa.Column("registry", sa.String(length=512), nullable=True),
-        sa.Column("tag", sa.String(length=64), nullable=True),
-        sa.Column("container_id", sa.String(length=64), nullable=True),
-        sa.Column(
-            "occupied_shares",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("environ", postgresql.ARRAY(sa.String()), nullable=True),
-        sa.Column("mounts", postgresql.ARRAY(sa.String()), nullable=True),
-        sa.Column(
-            "mount_map",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=True,
-        ),
-        sa.Column("vfolder_mounts", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column(
-            "attached_devices",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=True,
-        ),
-        sa.Column(
-            "resource_opts",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=True,
-        ),
-        sa.Column("bootstrap_script", sa.String(length=16384), nullable=True),
-        sa.Column("kernel_host", sa.String(length=128), nullable=True),
-        sa.Column("repl_in_port", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("repl_out_port", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("stdin_port", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("stdout_port", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("service_ports", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("preopen_ports", postgresql.ARRAY(sa.Integer()), nullable=True),
-        sa.Column(
-            "use_host_network", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
-        sa.Column("terminated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("status", sa.String(length=64), server_default="PENDING", nullable=False),
-        sa.Column("status_changed", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("status_info", sa.Text(), nullable=True),
-        sa.Column("status_data", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("status_history", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("callback_url", sa.Text(), nullable=True),
-        sa.Column("startup_command", sa.Text(), nullable=True),
-        sa.Column("result", sa.String(length=64), server_default="undefined", nullable=False),
-        sa.Column("internal_data", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("container_log", sa.LargeBinary(), nullable=True),
-        sa.Column("num_queries", sa.BigInteger(), server_default=sa.text("0"), nullable=True),
-        sa.Column("last_stat", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_observed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(["agent"], ["agents.id"], name=op.f("fk_kernels_agent_agents")),
-        sa.ForeignKeyConstraint(
-            ["domain_name"],
-            ["domains.name"],
-            name=op.f("fk_kernels_domain_name_domains"),
-            onupdate="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["group_id"], ["groups.id"], name=op.f("fk_kernels_group_id_groups")
-        ),
-        sa.ForeignKeyConstraint(
-            ["image_id"], ["images.id"], name=op.f("fk_kernels_image_id_images")
-        ),
-        sa.ForeignKeyConstraint(
-            ["resource_group_id"],
-            ["scaling_groups.id"],
-            name=op.f("fk_kernels_resource_group_id_scaling_groups"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["scaling_group"],
-            ["scaling_groups.name"],
-            name=op.f("fk_kernels_scaling_group_scaling_groups"),
-            onupdate="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["session_id"], ["sessions.id"], name=op.f("fk_kernels_session_id_sessions")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_kernels")),
+        uuid_id("id"),
+        required("session_id", UUID),
+        optional("session_creation_id", sa.String(32)),
+        optional("session_name", sa.String(128)),
+        required("session_type", sa.String(64), "interactive"),
+        required("cluster_mode", sa.String(16), "single-node"),
+        integer("cluster_size", 1),
+        required("cluster_role", sa.String(16), "main"),
+        required("cluster_idx", sa.Integer()),
+        integer("local_rank", 0),
+        required("cluster_hostname", sa.String(64)),
+        optional("uid", sa.Integer()),
+        optional("main_gid", sa.Integer()),
+        optional("gids", postgresql.ARRAY(sa.Integer())),
+        required("scaling_group", sa.String(64)),
+        required("resource_group_id", UUID),
+        optional("agent", sa.String(64)),
+        optional("agent_addr", sa.String(128)),
+        required("domain_name", sa.String(64)),
+        required("group_id", UUID),
+        required("user_uuid", UUID),
+        optional("access_key", sa.String(20)),
+        optional("image", sa.String(512)),
+        optional("image_id", UUID),
+        optional("architecture", sa.String(32), "x86_64"),
+        optional("registry", sa.String(512)),
+        optional("tag", sa.String(64)),
+        optional("container_id", sa.String(64)),
+        json_object("occupied_shares"),
+        optional("environ", postgresql.ARRAY(sa.String())),
+        optional("mounts", postgresql.ARRAY(sa.String())),
+        json_object("mount_map", null=True),
+        optional("vfolder_mounts", JSONB),
+        json_object("attached_devices", null=True),
+        json_object("resource_opts", null=True),
+        optional("bootstrap_script", sa.String(16384)),
+        optional("kernel_host", sa.String(128)),
+        integer("repl_in_port", 0),
+        integer("repl_out_port", 0),
+        integer("stdin_port", 0),
+        integer("stdout_port", 0),
+        optional("service_ports", JSONB),
+        optional("preopen_ports", postgresql.ARRAY(sa.Integer())),
+        flag("use_host_network", False),
+        optional("terminated_at", TIMESTAMP),
+        optional("starts_at", TIMESTAMP),
+        required("status", sa.String(64), "PENDING"),
+        optional("status_changed", TIMESTAMP),
+        optional("status_info", sa.Text()),
+        optional("status_data", JSONB),
+        optional("status_history", JSONB),
+        optional("callback_url", sa.Text()),
+        optional("startup_command", sa.Text()),
+        required("result", sa.String(64), "undefined"),
+        optional("internal_data", JSONB),
+        optional("container_log", sa.LargeBinary()),
+        integer("num_queries", 0, sa.BigInteger(), null=True),
+        optional("last_stat", JSONB),
+        optional("last_seen", TIMESTAMP),
+        optional("last_observed_at", TIMESTAMP),
+        *stamps("created_at"),
+        refs=[
+            Ref("agent", "agents.id"),
+            Ref("domain_name", "domains.name", UPDATE),
+            Ref("group_id", "groups.id"),
+            Ref("image_id", "images.id"),
+            Ref("resource_group_id", "scaling_groups.id"),
+            Ref("scaling_group", "scaling_groups.name", UPDATE),
+            Ref("session_id", "sessions.id"),
+        ],
+        indexed=[
+            "agent",
+            "cluster_role",
+            "image_id",
+            "resource_group_id",
+            "result",
+            "scaling_group",
+            "session_id",
+            "session_name",
+            "session_type",
+            "status",
+            "status_changed",
+            "terminated_at",
+        ],
     )
-    op.create_index(op.f("ix_kernels_agent"), "kernels", ["agent"], unique=False)
-    op.create_index(op.f("ix_kernels_cluster_role"), "kernels", ["cluster_role"], unique=False)
-    op.create_index(op.f("ix_kernels_image_id"), "kernels", ["image_id"], unique=False)
-    op.create_index(
-        op.f("ix_kernels_resource_group_id"), "kernels", ["resource_group_id"], unique=False
-    )
-    op.create_index(op.f("ix_kernels_result"), "kernels", ["result"], unique=False)
-    op.create_index(op.f("ix_kernels_scaling_group"), "kernels", ["scaling_group"], unique=False)
-    op.create_index(op.f("ix_kernels_session_id"), "kernels", ["session_id"], unique=False)
-    op.create_index(
-        "ix_kernels_session_id_cluster_role",
-        "kernels",
-        ["session_id", "cluster_role"],
-        unique=False,
-    )
-    op.create_index(op.f("ix_kernels_session_name"), "kernels", ["session_name"], unique=False)
-    op.create_index(op.f("ix_kernels_session_type"), "kernels", ["session_type"], unique=False)
-    op.create_index(op.f("ix_kernels_status"), "kernels", ["status"], unique=False)
-    op.create_index(op.f("ix_kernels_status_changed"), "kernels", ["status_changed"], unique=False)
-    op.create_index(
-        "ix_kernels_status_cluster_role", "kernels", ["status", "cluster_role"], unique=False
-    )
-    op.create_index(op.f("ix_kernels_terminated_at"), "kernels", ["terminated_at"], unique=False)
-    op.create_table(
+    op.create_index("ix_kernels_session_id_cluster_role", "kernels", ["session_id", "cluster_role"])
+    op.create_index("ix_kernels_status_cluster_role", "kernels", ["status", "cluster_role"])
+    create(
         "session_dependencies",
-        sa.Column("session_id", sa.UUID(), nullable=False),
-        sa.Column("depends_on", sa.UUID(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["depends_on"],
-            ["sessions.id"],
-            name=op.f("fk_session_dependencies_depends_on_sessions"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["session_id"],
-            ["sessions.id"],
-            name=op.f("fk_session_dependencies_session_id_sessions"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("session_id", "depends_on", name=op.f("pk_session_dependencies")),
+        required("session_id", UUID),
+        required("depends_on", UUID),
+        key=("session_id", "depends_on"),
+        refs=[Ref("depends_on", "sessions.id", BOTH), Ref("session_id", "sessions.id", BOTH)],
+        indexed=["depends_on", "session_id"],
     )
-    op.create_index(
-        op.f("ix_session_dependencies_depends_on"),
-        "session_dependencies",
-        ["depends_on"],
-        unique=False,
-    )
-    op.create_index(
-        op.f("ix_session_dependencies_session_id"),
-        "session_dependencies",
-        ["session_id"],
-        unique=False,
-    )
-    op.create_table(
+    create(
         "resource_allocations",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("kernel_id", sa.UUID(), nullable=False),
-        sa.Column("slot_name", sa.String(length=64), nullable=False),
-        sa.Column("requested", sa.Numeric(precision=24, scale=6), nullable=False),
-        sa.Column(
-            "prereserved",
-            sa.Numeric(precision=24, scale=6),
-            server_default=sa.text("0"),
-            nullable=False,
-        ),
-        sa.Column(
-            "reserved",
-            sa.Numeric(precision=24, scale=6),
-            server_default=sa.text("0"),
-            nullable=False,
-        ),
-        sa.Column("used", sa.Numeric(precision=24, scale=6), nullable=True),
-        sa.Column("prereserved_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("free_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["kernel_id"],
-            ["kernels.id"],
-            name=op.f("fk_resource_allocations_kernel_id_kernels"),
-            onupdate="CASCADE",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["slot_name"],
-            ["resource_slot_types.slot_name"],
-            name=op.f("fk_resource_allocations_slot_name_resource_slot_types"),
-            onupdate="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_resource_allocations")),
+        uuid_id("id"),
+        required("kernel_id", UUID),
+        required("slot_name", sa.String(64)),
+        required("requested", AMOUNT),
+        required("prereserved", AMOUNT, ZERO),
+        required("reserved", AMOUNT, ZERO),
+        optional("used", AMOUNT),
+        optional("prereserved_at", TIMESTAMP),
+        optional("reserved_at", TIMESTAMP),
+        optional("used_at", TIMESTAMP),
+        optional("free_at", TIMESTAMP),
+        *stamps("created_at"),
         sa.UniqueConstraint(
             "kernel_id", "slot_name", name="uq_resource_allocations_kernel_id_slot"
         ),
-    )
-    op.create_index(
-        op.f("ix_resource_allocations_slot_name"),
-        "resource_allocations",
-        ["slot_name"],
-        unique=False,
+        refs=[
+            Ref("kernel_id", "kernels.id", BOTH),
+            Ref("slot_name", "resource_slot_types.slot_name", UPDATE),
+        ],
+        indexed=["slot_name"],
     )
 
 

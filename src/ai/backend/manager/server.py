@@ -26,20 +26,46 @@ from ai.backend.manager.actions.processors import Processors, Services, build_pr
 from ai.backend.manager.api.app import build_api_app
 from ai.backend.manager.api.context import APIContext
 from ai.backend.manager.api.middlewares.request_id import RequestIdLogFilter
+from ai.backend.manager.clients.agent.pool import AgentClientPool
+from ai.backend.manager.clients.agent.settings import AgentRPCSettings
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
-from ai.backend.manager.defs import REDIS_LIVE_DB
+from ai.backend.manager.defs import REDIS_LIVE_DB, REDIS_STREAM_DB, REDIS_STREAM_LOCK_DB
 from ai.backend.manager.errors.config import ConfigurationError
+from ai.backend.manager.event_dispatcher.dispatcher import EventDispatcher
+from ai.backend.manager.event_dispatcher.handlers.agent import register_agent_event_handlers
+from ai.backend.manager.event_dispatcher.handlers.session import (
+    SessionEventHandlers,
+    register_session_event_handlers,
+)
+from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.metrics.registry import ManagerMetrics
+from ai.backend.manager.metrics.scheduler import SchedulerMetrics
 from ai.backend.manager.metrics.server import build_metrics_app
+from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
+from ai.backend.manager.repositories.agent.repository import AgentRepository
 from ai.backend.manager.repositories.db import create_engine
+from ai.backend.manager.repositories.image.repository import ImageRepository
 from ai.backend.manager.repositories.keypair import KeypairCache, KeypairRepository
+from ai.backend.manager.repositories.scheduler import SchedulerRepository
+from ai.backend.manager.repositories.session import SessionRepository
+from ai.backend.manager.repositories.session.lookup import SessionLookupRepository
+from ai.backend.manager.services.agent.liveness import AgentLivenessChecker
+from ai.backend.manager.services.agent.processors import build_agent_processors
+from ai.backend.manager.services.agent.service import AgentService
 from ai.backend.manager.services.announcement.service import AnnouncementService
 from ai.backend.manager.services.auth.service import AuthService
 from ai.backend.manager.services.auth.usage import KeypairUsageRecorder
+from ai.backend.manager.services.image.service import ImageService
 from ai.backend.manager.services.keypair.service import KeypairService
+from ai.backend.manager.services.session.images import SessionImages
+from ai.backend.manager.services.session.notifier import SessionChangeNotifier
+from ai.backend.manager.services.session.service import SessionService
+from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
+from ai.backend.manager.sokovan.launcher import SessionLauncher
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +89,13 @@ class RootContext:
     auth: AuthService
     keypair_usage: KeypairUsageRecorder
     processors: Processors
+    events: EventProducer
+    dispatcher: EventDispatcher
+    agent_pool: AgentClientPool
+    sessions: SessionRepository
+    launcher: SessionLauncher
+    coordinator: SchedulingCoordinator
+    liveness: AgentLivenessChecker
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -110,6 +143,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         await _check_database(engine, config)
 
         metrics = ManagerMetrics()
+        manager_id = config.manager.id
         keypair_repository = KeypairRepository(engine)
         keypair_usage = KeypairUsageRecorder(keypair_repository)
         auth = AuthService(
@@ -117,9 +151,89 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             cache=KeypairCache(redis_live, ttl=config.manager.keypair_cache_ttl),
             usage=keypair_usage,
         )
+
+        # The event bus: the stream and the broadcast channel live in Redis DB 4.
+        redis_stream = open_redis(redis_config, REDIS_STREAM_DB)
+        stack.push_async_callback(close_redis, redis_stream)
+        redis_lock = open_redis(redis_config, REDIS_STREAM_LOCK_DB)
+        stack.push_async_callback(close_redis, redis_lock)
+        events = EventProducer(redis_stream)
+        dispatcher = EventDispatcher(redis_stream, node_id=manager_id, metrics=metrics)
+
+        agent_pool = AgentClientPool(
+            AgentRPCSettings(keepalive_timeout=config.manager.agent_rpc_keepalive_timeout)
+        )
+        stack.push_async_callback(agent_pool.close)
+
+        # Sessions: the repository, the launcher that talks to agents, the scheduling loop.
+        sessions = SessionRepository(engine)
+        images = SessionImages(ImageService(ImageRepository(engine)))
+        waiter = SessionStatusWaiter(sessions.get_status)
+        notifier = SessionChangeNotifier(
+            sessions=sessions, events=events, waiter=waiter, source=manager_id
+        )
+        launcher = SessionLauncher(
+            sessions=sessions, agents=agent_pool, images=images, on_changes=notifier.publish
+        )
+        stack.push_async_callback(launcher.close)
+        coordinator = SchedulingCoordinator(
+            scheduler=SchedulerRepository(engine),
+            sessions=sessions,
+            launcher=launcher,
+            on_changes=notifier.publish,
+            metrics=SchedulerMetrics(metrics.registry),
+            timings=SchedulerTimings(
+                interval=config.manager.scheduler_interval,
+                prepare_timeout=config.manager.session_prepare_timeout,
+                create_timeout=config.manager.session_create_timeout,
+                terminate_timeout=config.manager.session_terminate_timeout,
+            ),
+        )
+        notifier.on_resources_freed(coordinator.wake)
+        session_service = SessionService(
+            sessions=sessions,
+            lookup=SessionLookupRepository(engine),
+            images=images,
+            runtime=launcher,
+            waiter=waiter,
+            on_enqueued=notifier.enqueued,
+        )
+        notifier.on_enqueued(coordinator.wake)
+        register_session_event_handlers(dispatcher, SessionEventHandlers(launcher, sessions))
+
+        # Agents: registry from heartbeats, liveness, and what happens when one goes away.
+        last_seen = AgentLastSeen(redis_live)
+        agent_service = AgentService(
+            AgentRepository(engine),
+            last_seen,
+            events,
+            etcd,
+            heartbeat_timeout=config.manager.heartbeat_timeout,
+        )
+
+        async def agent_gone(agent_id: str, status: object) -> None:
+            agent_pool.invalidate(agent_id)
+            await launcher.on_agent_gone(agent_id)
+
+        async def agent_address_changed(agent_id: str) -> None:
+            agent_pool.invalidate(agent_id)
+            coordinator.wake()
+
+        agent_service.add_gone_listener(agent_gone)
+        agent_service.add_address_changed_listener(agent_address_changed)
+        register_agent_event_handlers(dispatcher, build_agent_processors(agent_service, metrics))
+        liveness = AgentLivenessChecker(
+            last_seen,
+            events,
+            node_id=manager_id,
+            heartbeat_timeout=config.manager.heartbeat_timeout,
+            lock_redis=redis_lock,
+        )
+
         services = Services(
             keypair=KeypairService(keypair_repository),
             announcement=AnnouncementService(etcd),
+            session=session_service,
         )
         yield RootContext(
             config=config,
@@ -131,6 +245,13 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             auth=auth,
             keypair_usage=keypair_usage,
             processors=build_processors(services, metrics),
+            events=events,
+            dispatcher=dispatcher,
+            agent_pool=agent_pool,
+            sessions=sessions,
+            launcher=launcher,
+            coordinator=coordinator,
+            liveness=liveness,
         )
 
 
@@ -164,6 +285,12 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
 
         root.keypair_usage.start()
         stack.push_async_callback(root.keypair_usage.stop)
+        await root.dispatcher.start()
+        stack.push_async_callback(root.dispatcher.stop)
+        root.coordinator.start()
+        stack.push_async_callback(root.coordinator.stop)
+        root.liveness.start()
+        stack.push_async_callback(root.liveness.stop)
 
         await _start_site(
             metrics_runner,

@@ -1,7 +1,15 @@
 """Small value types shared by the schema, the services and the API: enums and aliases.
 
-Convention: an `enum.StrEnum` is stored as its *value* (a varchar column or JSON); a plain
-`enum.Enum` is stored by PostgreSQL as its member *name* (a native PG enum type).
+How members are stored:
+
+* a `NameValued` / `KebabValued` enum (both `enum.StrEnum`) is stored as its *value*, in a varchar
+  column or in JSON. Their members are declared with `enum.auto()` and the value follows from the
+  member name, so the declaration *is* the wire format: `PURGE_ERROR` is `"PURGE_ERROR"` in a
+  `NameValued` enum and `"purge-error"` in a `KebabValued` one;
+* a plain `enum.Enum` is a native PostgreSQL enum type, which stores the member *name*.
+
+Status enums are declared in lifecycle order; the status groups below rely on that order only where
+they say so (`_declared_before`).
 """
 
 from __future__ import annotations
@@ -14,64 +22,102 @@ from typing import Final
 ResourceSlot = dict[str, Decimal]
 
 
-# --- tenancy and identity ---------------------------------------------------------------------
+class NameValued(enum.StrEnum):
+    """A string enum whose `auto()` value is the member name itself (`RUNNING` -> "RUNNING")."""
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[str]) -> str:
+        return name
 
 
-class DomainStatus(enum.StrEnum):
-    ACTIVE = "active"
-    DELETED = "deleted"
-    PURGING = "purging"
-    PURGE_ERROR = "purge-error"
+class KebabValued(enum.StrEnum):
+    """A string enum whose `auto()` value is the kebab-cased name (`IN_USE` -> "in-use")."""
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[str]) -> str:
+        return name.lower().replace("_", "-")
 
 
-class ProjectStatus(enum.StrEnum):
-    ACTIVE = "active"
-    DELETED = "deleted"
-    PURGING = "purging"
-    PURGE_ERROR = "purge-error"
+class Ordinal(enum.Enum):
+    """A PostgreSQL-native enum (stored by name) whose `auto()` values count from zero."""
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[int]) -> int:
+        return count
 
 
-class ProjectType(enum.StrEnum):
-    GENERAL = "general"
-    MODEL_STORE = "model-store"
-    PERSONAL = "personal"
+def _pick[E: enum.Enum](enum_cls: type[E], names: str) -> frozenset[E]:
+    """The members of `enum_cls` named in the space-separated `names`; a typo fails on import."""
+    return frozenset(enum_cls[name] for name in names.split())
 
 
-class UserStatus(enum.StrEnum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    DELETED = "deleted"
-    BEFORE_VERIFICATION = "before-verification"
-    PURGING = "purging"
-    PURGE_ERROR = "purge-error"
+def _declared_before[E: enum.Enum](member: E) -> frozenset[E]:
+    """Every member declared ahead of `member`, i.e. the earlier stages of a lifecycle enum."""
+    ordered = list(type(member))
+    return frozenset(ordered[: ordered.index(member)])
 
 
-class UserRole(enum.StrEnum):
-    SUPERADMIN = "superadmin"
-    ADMIN = "admin"
-    USER = "user"
-    MONITOR = "monitor"
+# === who: tenancy and identity ==================================================================
 
 
-# --- resource policies and slots --------------------------------------------------------------
+class DomainStatus(KebabValued):
+    ACTIVE = enum.auto()
+    DELETED = enum.auto()
+    PURGING = enum.auto()
+    PURGE_ERROR = enum.auto()
 
 
-class DefaultForUnspecified(enum.Enum):
-    """What a keypair may use of a slot its policy does not mention (PG enum, by name)."""
+class ProjectStatus(KebabValued):
+    ACTIVE = enum.auto()
+    DELETED = enum.auto()
+    PURGING = enum.auto()
+    PURGE_ERROR = enum.auto()
 
-    LIMITED = 0
-    UNLIMITED = 1
+
+class ProjectType(KebabValued):
+    GENERAL = enum.auto()
+    MODEL_STORE = enum.auto()
+    PERSONAL = enum.auto()
 
 
-class SlotType(enum.StrEnum):
-    COUNT = "count"
-    BYTES = "bytes"
-    UNIQUE = "unique"
-    UNIFIED = "unified"
+class UserStatus(KebabValued):
+    ACTIVE = enum.auto()
+    INACTIVE = enum.auto()
+    DELETED = enum.auto()
+    BEFORE_VERIFICATION = enum.auto()
+    PURGING = enum.auto()
+    PURGE_ERROR = enum.auto()
+
+
+class UserRole(KebabValued):
+    SUPERADMIN = enum.auto()
+    ADMIN = enum.auto()
+    USER = enum.auto()
+    MONITOR = enum.auto()
+
+
+# === what may be used: policies and slots =======================================================
+
+
+class DefaultForUnspecified(Ordinal):
+    """What a keypair may use of a slot its policy does not mention."""
+
+    LIMITED = enum.auto()
+    UNLIMITED = enum.auto()
+
+
+class SlotType(KebabValued):
+    COUNT = enum.auto()
+    BYTES = enum.auto()
+    UNIQUE = enum.auto()
+    UNIFIED = enum.auto()
 
 
 class VFolderHostPermission(enum.StrEnum):
-    """What a domain/project/keypair policy allows on a storage host (`allowed_vfolder_hosts`)."""
+    """What a domain/project/keypair policy allows on a storage host (`allowed_vfolder_hosts`).
+
+    The stored strings predate the member names, hence the explicit values.
+    """
 
     CREATE = "create-vfolder"
     MODIFY = "modify-vfolder"
@@ -83,241 +129,203 @@ class VFolderHostPermission(enum.StrEnum):
     SET_USER_PERM = "set-user-specific-permission"
 
 
-# --- scaling groups and agents ----------------------------------------------------------------
+# === where: scaling groups and agents ===========================================================
 
 
-class AgentSelectionStrategy(enum.StrEnum):
-    DISPERSED = "dispersed"
-    CONCENTRATED = "concentrated"
-    ROUNDROBIN = "roundrobin"
-    LEGACY = "legacy"
+class AgentSelectionStrategy(KebabValued):
+    DISPERSED = enum.auto()
+    CONCENTRATED = enum.auto()
+    ROUNDROBIN = enum.auto()
+    LEGACY = enum.auto()
 
 
-class AgentStatus(enum.Enum):
-    """PG enum `agentstatus`, stored by name."""
+class AgentStatus(Ordinal):
+    """PG enum `agentstatus`."""
 
-    ALIVE = 0
-    LOST = 1
-    RESTARTING = 2
-    TERMINATED = 3
-
-
-# --- sessions and kernels ---------------------------------------------------------------------
+    ALIVE = enum.auto()
+    LOST = enum.auto()
+    RESTARTING = enum.auto()
+    TERMINATED = enum.auto()
 
 
-class SessionTypes(enum.StrEnum):
-    INTERACTIVE = "interactive"
-    BATCH = "batch"
-    INFERENCE = "inference"
-    SYSTEM = "system"
+# === workloads: sessions and their kernels ======================================================
 
 
-class ClusterMode(enum.StrEnum):
-    SINGLE_NODE = "single-node"
-    MULTI_NODE = "multi-node"
+class SessionTypes(KebabValued):
+    INTERACTIVE = enum.auto()
+    BATCH = enum.auto()
+    INFERENCE = enum.auto()
+    SYSTEM = enum.auto()
+
+
+class ClusterMode(KebabValued):
+    SINGLE_NODE = enum.auto()
+    MULTI_NODE = enum.auto()
 
     @classmethod
     def _missing_(cls, value: object) -> ClusterMode | None:
-        # Clients also send the member name (`SINGLE_NODE`); accept it.
-        if isinstance(value, str):
-            try:
-                return cls[value.upper().replace("-", "_")]
-            except KeyError:
-                return None
-        return None
+        # Besides the value, clients send the member name (`SINGLE_NODE`) in any case.
+        if not isinstance(value, str):
+            return None
+        return cls.__members__.get(value.upper().replace("-", "_"))
 
 
-class SessionResult(enum.StrEnum):
-    UNDEFINED = "undefined"
-    SUCCESS = "success"
-    FAILURE = "failure"
+class SessionResult(KebabValued):
+    UNDEFINED = enum.auto()
+    SUCCESS = enum.auto()
+    FAILURE = enum.auto()
 
 
-class NetworkType(enum.StrEnum):
-    VOLATILE = "volatile"
-    PERSISTENT = "persistent"
-    HOST = "host"
+class NetworkType(KebabValued):
+    VOLATILE = enum.auto()
+    PERSISTENT = enum.auto()
+    HOST = enum.auto()
 
 
-class SessionStatus(enum.StrEnum):
-    PENDING = "PENDING"
-    DEPRIORITIZING = "DEPRIORITIZING"
-    RESERVED = "RESERVED"
-    SCHEDULED = "SCHEDULED"
-    PREPARING = "PREPARING"
-    PULLING = "PULLING"
-    PREPARED = "PREPARED"
-    CREATING = "CREATING"
-    RUNNING = "RUNNING"
-    RESTARTING = "RESTARTING"
-    RUNNING_DEGRADED = "RUNNING_DEGRADED"
-    PREEMPTED = "PREEMPTED"
-    RESCHEDULING = "RESCHEDULING"
-    TERMINATING = "TERMINATING"
-    TERMINATED = "TERMINATED"
-    ERROR = "ERROR"
-    CANCELLED = "CANCELLED"
+class SessionStatus(NameValued):
+    PENDING = enum.auto()
+    DEPRIORITIZING = enum.auto()
+    RESERVED = enum.auto()
+    SCHEDULED = enum.auto()
+    PREPARING = enum.auto()
+    PULLING = enum.auto()
+    PREPARED = enum.auto()
+    CREATING = enum.auto()
+    RUNNING = enum.auto()
+    RESTARTING = enum.auto()
+    RUNNING_DEGRADED = enum.auto()
+    PREEMPTED = enum.auto()
+    RESCHEDULING = enum.auto()
+    TERMINATING = enum.auto()
+    TERMINATED = enum.auto()
+    ERROR = enum.auto()
+    CANCELLED = enum.auto()
 
 
-SESSION_TERMINAL_STATUSES: Final[frozenset[SessionStatus]] = frozenset(
-    {
-        SessionStatus.TERMINATED,
-        SessionStatus.ERROR,
-        SessionStatus.CANCELLED,
-    }
+class KernelStatus(NameValued):
+    PENDING = enum.auto()
+    RESERVED = enum.auto()
+    SCHEDULED = enum.auto()
+    PREPARING = enum.auto()
+    BUILDING = enum.auto()
+    PULLING = enum.auto()
+    PREPARED = enum.auto()
+    CREATING = enum.auto()
+    RUNNING = enum.auto()
+    RESTARTING = enum.auto()
+    RESIZING = enum.auto()
+    SUSPENDED = enum.auto()
+    TERMINATING = enum.auto()
+    TERMINATED = enum.auto()
+    ERROR = enum.auto()
+    CANCELLED = enum.auto()
+
+
+# A session ends in one of these and never leaves it.
+SESSION_TERMINAL_STATUSES: Final[frozenset[SessionStatus]] = _pick(
+    SessionStatus, "TERMINATED ERROR CANCELLED"
 )
-SESSION_TERMINATABLE_STATUSES: Final[frozenset[SessionStatus]] = frozenset(
-    set(SessionStatus) - {SessionStatus.TERMINATING} - SESSION_TERMINAL_STATUSES
+# Neither finished nor already on its way out.
+SESSION_TERMINATABLE_STATUSES: Final[frozenset[SessionStatus]] = (
+    frozenset(SessionStatus) - SESSION_TERMINAL_STATUSES - {SessionStatus.TERMINATING}
 )
-SESSION_RESOURCE_OCCUPIED_STATUSES: Final[frozenset[SessionStatus]] = frozenset(
-    {
-        SessionStatus.RESERVED,
-        SessionStatus.SCHEDULED,
-        SessionStatus.PREPARING,
-        SessionStatus.PULLING,
-        SessionStatus.PREPARED,
-        SessionStatus.CREATING,
-        SessionStatus.RUNNING,
-        SessionStatus.RESTARTING,
-        SessionStatus.RUNNING_DEGRADED,
-        SessionStatus.TERMINATING,
-    }
+# Slots are held for the session from reservation until termination completes.
+SESSION_RESOURCE_OCCUPIED_STATUSES: Final[frozenset[SessionStatus]] = _pick(
+    SessionStatus,
+    "RESERVED SCHEDULED PREPARING PULLING PREPARED CREATING"
+    " RUNNING RESTARTING RUNNING_DEGRADED TERMINATING",
 )
 
-
-class KernelStatus(enum.StrEnum):
-    PENDING = "PENDING"
-    RESERVED = "RESERVED"
-    SCHEDULED = "SCHEDULED"
-    PREPARING = "PREPARING"
-    BUILDING = "BUILDING"
-    PULLING = "PULLING"
-    PREPARED = "PREPARED"
-    CREATING = "CREATING"
-    RUNNING = "RUNNING"
-    RESTARTING = "RESTARTING"
-    RESIZING = "RESIZING"
-    SUSPENDED = "SUSPENDED"
-    TERMINATING = "TERMINATING"
-    TERMINATED = "TERMINATED"
-    ERROR = "ERROR"
-    CANCELLED = "CANCELLED"
-
-
-KERNEL_PRE_PREPARED_STATUSES: Final[frozenset[KernelStatus]] = frozenset(
-    {
-        KernelStatus.PENDING,
-        KernelStatus.RESERVED,
-        KernelStatus.SCHEDULED,
-        KernelStatus.PREPARING,
-        KernelStatus.BUILDING,
-        KernelStatus.PULLING,
-    }
+KERNEL_PRE_PREPARED_STATUSES: Final[frozenset[KernelStatus]] = _declared_before(
+    KernelStatus.PREPARED
 )
-KERNEL_PRE_RUNNING_STATUSES: Final[frozenset[KernelStatus]] = KERNEL_PRE_PREPARED_STATUSES | {
-    KernelStatus.PREPARED,
-    KernelStatus.CREATING,
-}
-KERNEL_TERMINAL_STATUSES: Final[frozenset[KernelStatus]] = frozenset(
-    {
-        KernelStatus.TERMINATED,
-        KernelStatus.ERROR,
-        KernelStatus.CANCELLED,
-    }
+KERNEL_PRE_RUNNING_STATUSES: Final[frozenset[KernelStatus]] = _declared_before(KernelStatus.RUNNING)
+KERNEL_TERMINAL_STATUSES: Final[frozenset[KernelStatus]] = _pick(
+    KernelStatus, "TERMINATED ERROR CANCELLED"
 )
-KERNEL_RESOURCE_OCCUPIED_STATUSES: Final[frozenset[KernelStatus]] = frozenset(
-    {
-        KernelStatus.RUNNING,
-        KernelStatus.TERMINATING,
-    }
+# Slots the agent actually spends (the container exists) ...
+KERNEL_RESOURCE_OCCUPIED_STATUSES: Final[frozenset[KernelStatus]] = _pick(
+    KernelStatus, "RUNNING TERMINATING"
 )
-KERNEL_RESOURCE_REQUESTED_STATUSES: Final[frozenset[KernelStatus]] = frozenset(
-    {
-        KernelStatus.RESERVED,
-        KernelStatus.SCHEDULED,
-        KernelStatus.PREPARING,
-        KernelStatus.PULLING,
-        KernelStatus.PREPARED,
-        KernelStatus.CREATING,
-    }
+# ... and slots reserved for a kernel on its way there.
+KERNEL_RESOURCE_REQUESTED_STATUSES: Final[frozenset[KernelStatus]] = _pick(
+    KernelStatus, "RESERVED SCHEDULED PREPARING PULLING PREPARED CREATING"
 )
 
 
-# --- images and registries --------------------------------------------------------------------
+# === images and registries ======================================================================
 
 
 class ImageType(enum.Enum):
-    """PG enum `imagetype`, stored by name; the value is what the API reports."""
+    """PG enum `imagetype` (stored by name); the lower-case value is what the API reports."""
 
     COMPUTE = "compute"
     SYSTEM = "system"
     SERVICE = "service"
 
 
-class ImageStatus(enum.StrEnum):
-    ALIVE = "ALIVE"
-    DELETED = "DELETED"
-    PURGING = "PURGING"
-    PURGE_ERROR = "PURGE_ERROR"
+class ImageStatus(NameValued):
+    ALIVE = enum.auto()
+    DELETED = enum.auto()
+    PURGING = enum.auto()
+    PURGE_ERROR = enum.auto()
 
 
-class ContainerRegistryType(enum.StrEnum):
-    DOCKER = "docker"
-    HARBOR = "harbor"
-    HARBOR2 = "harbor2"
-    GITHUB = "github"
-    GITLAB = "gitlab"
-    ECR = "ecr"
-    ECR_PUBLIC = "ecr-public"
-    LOCAL = "local"
-    OCP = "ocp"
+class ContainerRegistryType(KebabValued):
+    DOCKER = enum.auto()
+    HARBOR = enum.auto()
+    HARBOR2 = enum.auto()
+    GITHUB = enum.auto()
+    GITLAB = enum.auto()
+    ECR = enum.auto()
+    ECR_PUBLIC = enum.auto()
+    LOCAL = enum.auto()
+    OCP = enum.auto()
 
 
-# --- virtual folders --------------------------------------------------------------------------
+# === storage: virtual folders ===================================================================
 
 
-class VFolderUsageMode(enum.StrEnum):
-    GENERAL = "general"
-    MODEL = "model"
-    DATA = "data"
+class VFolderUsageMode(KebabValued):
+    GENERAL = enum.auto()
+    MODEL = enum.auto()
+    DATA = enum.auto()
 
 
 class VFolderPermission(enum.StrEnum):
-    """The client-facing mount permission: read-only, read-write, read-write-delete."""
+    """The client-facing mount permission, as its two-letter code."""
 
     READ_ONLY = "ro"
     READ_WRITE = "rw"
-    RW_DELETE = "wd"
+    RW_DELETE = "wd"  # read, write and delete
 
 
-class VFolderOwnershipType(enum.StrEnum):
-    USER = "user"
-    GROUP = "group"
+class VFolderOwnershipType(KebabValued):
+    USER = enum.auto()
+    GROUP = enum.auto()
 
 
-class VFolderOperationStatus(enum.StrEnum):
-    READY = "ready"
-    CREATING = "creating"
-    PERFORMING = "performing"
-    CLONING = "cloning"
-    MOUNTED = "mounted"
-    ERROR = "error"
-    DELETE_PENDING = "delete-pending"
-    DELETE_ONGOING = "delete-ongoing"
-    DELETE_COMPLETE = "delete-complete"
-    DELETE_ERROR = "delete-error"
+class VFolderOperationStatus(KebabValued):
+    READY = enum.auto()
+    CREATING = enum.auto()
+    PERFORMING = enum.auto()
+    CLONING = enum.auto()
+    MOUNTED = enum.auto()
+    ERROR = enum.auto()
+    DELETE_PENDING = enum.auto()
+    DELETE_ONGOING = enum.auto()
+    DELETE_COMPLETE = enum.auto()
+    DELETE_ERROR = enum.auto()
 
 
-VFOLDER_DELETED_STATUSES: Final[frozenset[VFolderOperationStatus]] = frozenset(
-    {
-        VFolderOperationStatus.DELETE_COMPLETE,
-        VFolderOperationStatus.DELETE_ERROR,
-    }
+# Folders in these states are gone for good (or stuck failing to go); names may be reused.
+VFOLDER_DELETED_STATUSES: Final[frozenset[VFolderOperationStatus]] = _pick(
+    VFolderOperationStatus, "DELETE_COMPLETE DELETE_ERROR"
 )
 
 
-class VFolderInvitationState(enum.StrEnum):
-    PENDING = "pending"
-    CANCELED = "canceled"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
+class VFolderInvitationState(KebabValued):
+    PENDING = enum.auto()
+    CANCELED = enum.auto()
+    ACCEPTED = enum.auto()
+    REJECTED = enum.auto()

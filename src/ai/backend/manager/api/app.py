@@ -11,7 +11,7 @@ from ai.backend.manager.api.middlewares.auth import auth_middleware
 from ai.backend.manager.api.middlewares.errors import error_middleware
 from ai.backend.manager.api.middlewares.metrics import metrics_middleware
 from ai.backend.manager.api.middlewares.request_id import request_id_middleware
-from ai.backend.manager.api.rest import auth, gql, manager, root
+from ai.backend.manager.api.rest import auth, gql, manager, root, session
 
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 
@@ -25,6 +25,7 @@ def build_api_app(context: APIContext, *, allow_origins: str = "*") -> web.Appli
     root.register_routes(app)
     manager.register_routes(app)
     auth.register_routes(app)
+    session.register_routes(app)
     gql.register_routes(app, build_schema())
     cors = aiohttp_cors.setup(
         app,

@@ -16,6 +16,7 @@ _SUBCOMMANDS = {
     "etcd": "ai.backend.manager.cli.etcd:etcd",
     "schema": "ai.backend.manager.cli.schema:schema",
     "fixture": "ai.backend.manager.cli.fixture:fixture",
+    "image": "ai.backend.manager.cli.image:image",
 }
 
 

@@ -72,6 +72,11 @@ class ManagerSection(ConfigSection):
     heartbeat_timeout: float = Field(default=40.0, gt=0)
     pid_file: Path | None = None
     keypair_cache_ttl: float = Field(default=30.0, ge=0)
+    scheduler_interval: float = Field(default=2.0, gt=0)
+    session_prepare_timeout: float = Field(default=300.0, gt=0)
+    session_create_timeout: float = Field(default=600.0, gt=0)
+    session_terminate_timeout: float = Field(default=120.0, gt=0)
+    agent_rpc_keepalive_timeout: int = Field(default=60, ge=1)
 
 
 class LoggingConfig(ConfigSection):

@@ -10,6 +10,7 @@ from ai.backend.manager.errors.base import ErrorCode
 _API_LABELS = ("method", "endpoint", "domain", "operation", "error_detail", "status_code")
 _ACTION_LABELS = ("entity_type", "operation_type", "success", "domain", "operation", "error_detail")
 _DURATION_BUCKETS = (0.001, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30)
+_EVENT_LABELS = ("event_name", "delivery", "success")
 
 
 class ManagerMetrics:
@@ -41,6 +42,26 @@ class ManagerMetrics:
             buckets=_DURATION_BUCKETS,
             registry=self.registry,
         )
+        self.event_count = Counter(
+            "backendai_event_count",
+            "Total number of events handled, by name and delivery (anycast/broadcast)",
+            _EVENT_LABELS,
+            registry=self.registry,
+        )
+        self.event_duration = Histogram(
+            "backendai_event_duration_sec",
+            "Duration of event handling in seconds",
+            _EVENT_LABELS,
+            buckets=_DURATION_BUCKETS,
+            registry=self.registry,
+        )
+
+    def observe_event(
+        self, *, event_name: str, delivery: str, success: bool, duration: float
+    ) -> None:
+        labels = (event_name, delivery, "true" if success else "false")
+        self.event_count.labels(*labels).inc()
+        self.event_duration.labels(*labels).observe(duration)
 
     def observe_api_request(
         self,

@@ -47,39 +47,43 @@ class ResourceSlotColumn(sa.types.TypeDecorator[dict[str, Decimal]]):
 
 
 class StrEnumType[E: enum.Enum](sa.types.TypeDecorator[E]):
-    """A varchar column that stores an enum member's *value*."""
+    """A varchar column that stores an enum member's *value*.
+
+    `enum_cls` is public: it is part of the type's cache key (SQLAlchemy keys a type on the
+    attributes named like its `__init__` parameters), and fixture loading reads it.
+    """
 
     impl = sa.String
     cache_ok = True
 
     def __init__(self, enum_cls: type[E], length: int = 64) -> None:
         super().__init__(length=length)
-        self._enum_cls = enum_cls
+        self.enum_cls = enum_cls
 
     def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return str(self._enum_cls(value).value)
+        return None if value is None else str(self.enum_cls(value).value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
-        if value is None:
-            return None
-        return self._enum_cls(value)
+        return None if value is None else self.enum_cls(value)
 
 
 def pg_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
-    """A PostgreSQL enum type storing the members' *names* (the reference's EnumType)."""
+    """A native PostgreSQL enum type; it stores the members' *names*."""
     return sa.Enum(enum_cls, name=name)
 
 
+def now_column(name: str, **kw: Any) -> sa.Column[Any]:
+    """A NOT NULL timezone-aware timestamp that the server sets to the insert time."""
+    return sa.Column(
+        name, sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), **kw
+    )
+
+
 def created_at_column() -> sa.Column[Any]:
-    return sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now())
+    """When the row was inserted (set by the server)."""
+    return now_column("created_at")
 
 
 def updated_at_column() -> sa.Column[Any]:
-    return sa.Column(
-        "updated_at",
-        sa.DateTime(timezone=True),
-        server_default=sa.func.now(),
-        onupdate=sa.func.now(),
-    )
+    """When the row was last changed: set by the server on insert, by SQLAlchemy on update."""
+    return now_column("updated_at", onupdate=sa.func.now())

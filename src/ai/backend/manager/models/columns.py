@@ -1,8 +1,14 @@
-"""Column builders repeated across the table modules (ids, defaults, common JSON shapes)."""
+"""Column and index builders shared by the table modules.
+
+Each builder returns a fresh `sa.Column` (a column belongs to exactly one table). Where a column
+has a default, the builders set it on both sides: for SQLAlchemy inserts (`default`) and in the
+DDL (`server_default`), so that rows written by hand or by migrations look the same.
+"""
 
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,9 +25,22 @@ EMPTY_DOTFILES_SERVER_DEFAULT = sa.text("'\\x90'::bytea")
 
 EMPTY_JSON_OBJECT = sa.text("'{}'::jsonb")
 EMPTY_JSON_ARRAY = sa.text("'[]'::jsonb")
+EMPTY_VARCHAR_ARRAY = sa.text("'{}'::varchar[]")
 
 # Slot amounts: up to 18 integral digits and 6 fractional ones.
 SlotAmount = sa.Numeric(precision=24, scale=6)
+
+# Name-like keys other tables point at.
+DOMAIN_NAME = sa.String(64)
+SCALING_GROUP_NAME = sa.String(64)
+AGENT_ID = sa.String(64)
+ACCESS_KEY = sa.String(20)
+POLICY_NAME = sa.String(256)
+
+_CASCADE = "CASCADE"
+
+
+# --- keys ---------------------------------------------------------------------------------------
 
 
 def uuid_pk(name: str = "id") -> sa.Column[Any]:
@@ -32,6 +51,76 @@ def uuid_pk(name: str = "id") -> sa.Column[Any]:
 def uuid_unique(name: str) -> sa.Column[Any]:
     """A secondary, server-generated UUID identity (tables whose primary key is a name)."""
     return sa.Column(name, GUID, nullable=False, unique=True, server_default=UUID_SERVER_DEFAULT)
+
+
+class Cascade(enum.Flag):
+    """Which changes of the referenced row a foreign key follows."""
+
+    NONE = 0
+    UPDATE = enum.auto()  # ON UPDATE CASCADE: follow renames of the referenced key
+    DELETE = enum.auto()  # ON DELETE CASCADE: go away with the referenced row
+    BOTH = UPDATE | DELETE
+
+
+def ref(
+    name: str, type_: Any, target: str, *, cascade: Cascade = Cascade.NONE, **kw: Any
+) -> sa.Column[Any]:
+    """A foreign-key column referencing `target` ("table.column"); NOT NULL unless told."""
+    kw.setdefault("nullable", False)
+    key = sa.ForeignKey(
+        target,
+        onupdate=_CASCADE if Cascade.UPDATE in cascade else None,
+        ondelete=_CASCADE if Cascade.DELETE in cascade else None,
+    )
+    return sa.Column(name, type_, key, **kw)
+
+
+def link(name: str, type_: Any, target: str, **kw: Any) -> sa.Column[Any]:
+    """One side of an association row, which lives and dies with the row it points at.
+
+    Indexed unless `index=False` is passed.
+    """
+    kw.setdefault("index", True)
+    return ref(name, type_, target, cascade=Cascade.BOTH, **kw)
+
+
+def domain_name_ref(**kw: Any) -> sa.Column[Any]:
+    return ref("domain_name", DOMAIN_NAME, "domains.name", cascade=Cascade.UPDATE, **kw)
+
+
+def resource_group_id_ref() -> sa.Column[Any]:
+    """The owning scaling group, by its UUID."""
+    return ref("resource_group_id", GUID, "scaling_groups.id", index=True)
+
+
+def scaling_group_name_ref(name: str, **kw: Any) -> sa.Column[Any]:
+    """The owning scaling group, by its (renamable) name."""
+    return ref(
+        name, SCALING_GROUP_NAME, "scaling_groups.name", cascade=Cascade.UPDATE, index=True, **kw
+    )
+
+
+def slot_name_ref(**kw: Any) -> sa.Column[Any]:
+    return ref(
+        "slot_name",
+        sa.String(64),
+        "resource_slot_types.slot_name",
+        cascade=Cascade.UPDATE,
+        index=True,
+        **kw,
+    )
+
+
+def resource_policy_ref(policy_table: str) -> sa.Column[Any]:
+    return ref("resource_policy", POLICY_NAME, f"{policy_table}.name", cascade=Cascade.UPDATE)
+
+
+def unique_where(name: str, *columns: str, where: str) -> sa.Index:
+    """A partial unique index: `columns` are unique among the rows matching SQL `where`."""
+    return sa.Index(name, *columns, unique=True, postgresql_where=sa.text(where))
+
+
+# --- values with defaults -----------------------------------------------------------------------
 
 
 def bool_column(name: str, default: bool, *, nullable: bool = False, **kw: Any) -> sa.Column[Any]:
@@ -57,6 +146,27 @@ def int_column(
         default=default,
         server_default=sa.text(str(default)),
         **kw,
+    )
+
+
+def str_column(
+    name: str, type_: Any, default: str, *, nullable: bool = False, **kw: Any
+) -> sa.Column[Any]:
+    """A string with the same default on the client and on the server."""
+    return sa.Column(name, type_, nullable=nullable, default=default, server_default=default, **kw)
+
+
+def timestamp(name: str, **kw: Any) -> sa.Column[Any]:
+    """A timezone-aware timestamp, NULL unless told otherwise."""
+    return sa.Column(name, sa.DateTime(timezone=True), **kw)
+
+
+def slot_amount(name: str, *, zero: bool = False, nullable: bool = False) -> sa.Column[Any]:
+    """An exact slot amount; `zero` starts it at 0 on both sides, otherwise it has no default."""
+    if not zero:
+        return sa.Column(name, SlotAmount, nullable=nullable)
+    return sa.Column(
+        name, SlotAmount, nullable=nullable, default=Decimal(0), server_default=sa.text("0")
     )
 
 

@@ -7,10 +7,13 @@ from sqlalchemy.dialects import postgresql as pg
 
 from ai.backend.manager.models.base import created_at_column, metadata, updated_at_column
 from ai.backend.manager.models.columns import (
+    DOMAIN_NAME,
+    EMPTY_VARCHAR_ARRAY,
     bool_column,
     dotfiles_column,
     enum_value_column,
     resource_slot_column,
+    unique_where,
     uuid_unique,
     vfolder_host_permission_column,
 )
@@ -19,7 +22,7 @@ from ai.backend.manager.types import DomainStatus
 domains = sa.Table(
     "domains",
     metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("name", DOMAIN_NAME, primary_key=True),
     uuid_unique("id"),
     sa.Column("description", sa.String(512)),
     bool_column("is_active", True),
@@ -27,22 +30,18 @@ domains = sa.Table(
     bool_column("is_default", False),
     resource_slot_column("total_resource_slots"),
     vfolder_host_permission_column(),
+    # The container registries (by name) this domain may use images from.
     sa.Column(
         "allowed_docker_registries",
         pg.ARRAY(sa.String),
         nullable=False,
         default=list,
-        server_default=sa.text("'{}'::varchar[]"),
+        server_default=EMPTY_VARCHAR_ARRAY,
     ),
     sa.Column("integration_id", sa.String(512)),
     dotfiles_column(),
     created_at_column(),
     updated_at_column(),
     # At most one domain is the default one.
-    sa.Index(
-        "uq_domains_is_default",
-        "is_default",
-        unique=True,
-        postgresql_where=sa.text("is_default"),
-    ),
+    unique_where("uq_domains_is_default", "is_default", where="is_default"),
 )

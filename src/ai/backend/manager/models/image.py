@@ -5,8 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from ai.backend.manager.models.base import GUID, created_at_column, metadata, pg_enum
-from ai.backend.manager.models.columns import bool_column, enum_value_column, uuid_pk
+from ai.backend.manager.models.base import GUID, created_at_column, metadata, now_column, pg_enum
+from ai.backend.manager.models.columns import (
+    EMPTY_JSON_OBJECT,
+    Cascade,
+    bool_column,
+    enum_value_column,
+    ref,
+    str_column,
+    uuid_pk,
+)
 from ai.backend.manager.types import ContainerRegistryType, ImageStatus, ImageType
 
 container_registries = sa.Table(
@@ -17,6 +25,7 @@ container_registries = sa.Table(
     sa.Column("registry_name", sa.String(255), nullable=False, index=True),
     enum_value_column("type", ContainerRegistryType, ContainerRegistryType.DOCKER, index=True),
     sa.Column("project", sa.String(255), index=True),
+    # Credentials, when the registry wants them.
     sa.Column("username", sa.String(255)),
     sa.Column("password", sa.String),
     bool_column("ssl_verify", True, nullable=True, index=True),
@@ -28,28 +37,16 @@ images = sa.Table(
     "images",
     metadata,
     uuid_pk("id"),
-    # The canonical reference, e.g. `cr.backend.ai/stable/python:3.9-ubuntu20.04`.
+    # --- identity: `cr.backend.ai/stable/python:3.9-ubuntu20.04` is name, and then
+    # registry `cr.backend.ai`, project `stable`, image `python`, tag `3.9-ubuntu20.04`.
     sa.Column("name", sa.String, nullable=False, index=True),
     sa.Column("project", sa.String),
-    # The image name without registry, project and tag (`python`).
     sa.Column("image", sa.String, nullable=False, index=True),
     sa.Column("tag", sa.Text),
     sa.Column("registry", sa.String, nullable=False, index=True),
-    sa.Column(
-        "registry_id",
-        GUID,
-        sa.ForeignKey("container_registries.id"),
-        nullable=False,
-        index=True,
-    ),
-    sa.Column(
-        "architecture",
-        sa.String,
-        nullable=False,
-        default="x86_64",
-        server_default="x86_64",
-        index=True,
-    ),
+    ref("registry_id", GUID, "container_registries.id", index=True),
+    str_column("architecture", sa.String, "x86_64", index=True),
+    # --- what the registry reports ---
     sa.Column("config_digest", sa.CHAR(72), nullable=False),
     sa.Column("size_bytes", sa.BigInteger, nullable=False),
     bool_column("is_local", False),
@@ -58,23 +55,15 @@ images = sa.Table(
     sa.Column(
         "labels", sa.JSON, nullable=False, default=dict, server_default=sa.text("'{}'::json")
     ),
+    # --- customized images (committed from a session by a user) ---
     bool_column("customized", False),
-    sa.Column("creator_id", GUID, sa.ForeignKey("users.uuid"), index=True),
+    ref("creator_id", GUID, "users.uuid", nullable=True, index=True),
     # `{slot: {"min": ..., "max": ...}}`
     sa.Column(
-        "resources",
-        pg.JSONB,
-        nullable=False,
-        default=dict,
-        server_default=sa.text("'{}'::jsonb"),
+        "resources", pg.JSONB, nullable=False, default=dict, server_default=EMPTY_JSON_OBJECT
     ),
     enum_value_column("status", ImageStatus, ImageStatus.ALIVE),
-    sa.Column(
-        "last_used_at",
-        sa.DateTime(timezone=True),
-        nullable=False,
-        server_default=sa.func.now(),
-    ),
+    now_column("last_used_at"),
     created_at_column(),
     sa.UniqueConstraint(
         "registry", "project", "name", "tag", "architecture", name="uq_image_identifier"
@@ -86,11 +75,5 @@ image_aliases = sa.Table(
     metadata,
     uuid_pk("id"),
     sa.Column("alias", sa.String, unique=True),
-    sa.Column(
-        "image",
-        GUID,
-        sa.ForeignKey("images.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    ref("image", GUID, "images.id", cascade=Cascade.DELETE, index=True),
 )

@@ -5,7 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ai.backend.manager.models.base import metadata
-from ai.backend.manager.models.columns import resource_slot_column, uuid_pk
+from ai.backend.manager.models.columns import (
+    SCALING_GROUP_NAME,
+    resource_slot_column,
+    unique_where,
+    uuid_pk,
+)
 
 resource_presets = sa.Table(
     "resource_presets",
@@ -15,18 +20,13 @@ resource_presets = sa.Table(
     resource_slot_column("resource_slots", empty_default=False),
     sa.Column("shared_memory", sa.BigInteger),
     # NULL: a global preset, visible in every scaling group.
-    sa.Column("scaling_group_name", sa.String(64)),
-    sa.Index(
-        "uq_resource_presets_name_global",
-        "name",
-        unique=True,
-        postgresql_where=sa.text("scaling_group_name IS NULL"),
-    ),
-    sa.Index(
+    sa.Column("scaling_group_name", SCALING_GROUP_NAME),
+    # A name is taken once among the global presets, and once within each scaling group.
+    unique_where("uq_resource_presets_name_global", "name", where="scaling_group_name IS NULL"),
+    unique_where(
         "uq_resource_presets_name_scaling_group_name",
         "name",
         "scaling_group_name",
-        unique=True,
-        postgresql_where=sa.text("scaling_group_name IS NOT NULL"),
+        where="scaling_group_name IS NOT NULL",
     ),
 )

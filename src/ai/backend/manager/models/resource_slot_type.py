@@ -10,14 +10,13 @@ from ai.backend.manager.models.columns import (
     bool_column,
     enum_value_column,
     int_column,
+    str_column,
     uuid_unique,
 )
 from ai.backend.manager.types import SlotType
 
-
-def _display_text(name: str, length: int) -> sa.Column[str]:
-    return sa.Column(name, sa.String(length), nullable=False, default="", server_default="")
-
+# How clients format amounts of a slot unless told otherwise.
+_PLAIN_NUMBER_FORMAT = '{"binary": false, "round_length": 0}'
 
 resource_slot_types = sa.Table(
     "resource_slot_types",
@@ -27,17 +26,18 @@ resource_slot_types = sa.Table(
     enum_value_column("slot_type", SlotType, None, length=16),
     bool_column("required", False),
     bool_column("enabled", True),
-    _display_text("display_name", 128),
-    _display_text("description", 256),
-    _display_text("display_unit", 32),
-    _display_text("display_icon", 64),
-    # `{"binary": bool, "round_length": int}`: how clients format amounts of this slot.
+    # Presentation: all NOT NULL, empty when unset.
+    str_column("display_name", sa.String(128), ""),
+    str_column("description", sa.String(256), ""),
+    str_column("display_unit", sa.String(32), ""),
+    str_column("display_icon", sa.String(64), ""),
+    # `{"binary": bool, "round_length": int}`
     sa.Column(
         "number_format",
         pg.JSONB,
         nullable=False,
         default=lambda: {"binary": False, "round_length": 0},
-        server_default=sa.text("""'{"binary": false, "round_length": 0}'::jsonb"""),
+        server_default=sa.text(f"'{_PLAIN_NUMBER_FORMAT}'::jsonb"),
     ),
     int_column("rank", 0),
     created_at_column(),

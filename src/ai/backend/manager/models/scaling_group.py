@@ -9,8 +9,12 @@ from sqlalchemy.dialects import postgresql as pg
 
 from ai.backend.manager.models.base import GUID, created_at_column, metadata
 from ai.backend.manager.models.columns import (
+    ACCESS_KEY,
+    SCALING_GROUP_NAME,
     bool_column,
     json_object_column,
+    link,
+    unique_where,
     uuid_pk,
     uuid_unique,
 )
@@ -18,7 +22,7 @@ from ai.backend.manager.models.columns import (
 scaling_groups = sa.Table(
     "scaling_groups",
     metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("name", SCALING_GROUP_NAME, primary_key=True),
     uuid_unique("id"),
     sa.Column("description", sa.String(512)),
     bool_column("is_active", True, nullable=True, index=True),
@@ -37,66 +41,30 @@ scaling_groups = sa.Table(
     json_object_column("default_deployment_options"),
     json_object_column("default_session_options"),
     created_at_column(),
-    sa.Index(
-        "uq_scaling_groups_is_default",
-        "is_default",
-        unique=True,
-        postgresql_where=sa.text("is_default"),
-    ),
+    unique_where("uq_scaling_groups_is_default", "is_default", where="is_default"),
 )
 
 
-def _resource_group_fk() -> sa.Column[Any]:
-    return sa.Column(
-        "resource_group_id",
-        GUID,
-        sa.ForeignKey("scaling_groups.id", onupdate="CASCADE", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
+def _access_table(table: str, member: sa.Column[Any], unique_name: str) -> sa.Table:
+    """Which domains/projects/keypairs may use which scaling group: one row per pair."""
+    return sa.Table(
+        table,
+        metadata,
+        uuid_pk("id"),
+        link("resource_group_id", GUID, "scaling_groups.id"),
+        member,
+        sa.UniqueConstraint("resource_group_id", member.name, name=unique_name),
     )
 
 
-sgroups_for_domains = sa.Table(
-    "sgroups_for_domains",
-    metadata,
-    uuid_pk("id"),
-    _resource_group_fk(),
-    sa.Column(
-        "domain_id",
-        GUID,
-        sa.ForeignKey("domains.id", onupdate="CASCADE", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    sa.UniqueConstraint("resource_group_id", "domain_id", name="uq_sgroup_domain"),
+sgroups_for_domains = _access_table(
+    "sgroups_for_domains", link("domain_id", GUID, "domains.id"), "uq_sgroup_domain"
 )
-
-sgroups_for_groups = sa.Table(
-    "sgroups_for_groups",
-    metadata,
-    uuid_pk("id"),
-    _resource_group_fk(),
-    sa.Column(
-        "group",
-        GUID,
-        sa.ForeignKey("groups.id", onupdate="CASCADE", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    sa.UniqueConstraint("resource_group_id", "group", name="uq_sgroup_ugroup"),
+sgroups_for_groups = _access_table(
+    "sgroups_for_groups", link("group", GUID, "groups.id"), "uq_sgroup_ugroup"
 )
-
-sgroups_for_keypairs = sa.Table(
+sgroups_for_keypairs = _access_table(
     "sgroups_for_keypairs",
-    metadata,
-    uuid_pk("id"),
-    _resource_group_fk(),
-    sa.Column(
-        "access_key",
-        sa.String(20),
-        sa.ForeignKey("keypairs.access_key", onupdate="CASCADE", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    sa.UniqueConstraint("resource_group_id", "access_key", name="uq_sgroup_akey"),
+    link("access_key", ACCESS_KEY, "keypairs.access_key"),
+    "uq_sgroup_akey",
 )

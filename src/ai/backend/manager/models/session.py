@@ -7,10 +7,20 @@ from sqlalchemy.dialects import postgresql as pg
 
 from ai.backend.manager.models.base import GUID, created_at_column, metadata
 from ai.backend.manager.models.columns import (
+    ACCESS_KEY,
+    EMPTY_VARCHAR_ARRAY,
+    SCALING_GROUP_NAME,
     bool_column,
+    domain_name_ref,
     enum_value_column,
     int_column,
     json_object_column,
+    link,
+    ref,
+    resource_group_id_ref,
+    scaling_group_name_ref,
+    timestamp,
+    unique_where,
     uuid_pk,
 )
 from ai.backend.manager.types import (
@@ -22,7 +32,11 @@ from ai.backend.manager.types import (
     SessionTypes,
 )
 
-_TERMINAL_STATUS_SQL = ", ".join(f"'{s.value}'" for s in sorted(SESSION_TERMINAL_STATUSES))
+
+def _status_not_in(statuses: frozenset[SessionStatus]) -> str:
+    quoted = sorted(f"'{status.value}'" for status in statuses)
+    return f"status NOT IN ({', '.join(quoted)})"
+
 
 sessions = sa.Table(
     "sessions",
@@ -31,6 +45,7 @@ sessions = sa.Table(
     sa.Column("creation_id", sa.String(32)),
     sa.Column("name", sa.String(128), index=True),
     enum_value_column("session_type", SessionTypes, SessionTypes.INTERACTIVE, index=True),
+    # --- scheduling ---
     int_column("priority", 10, index=True),
     bool_column("is_preemptible", True),
     int_column("job_priority", 0),
@@ -41,36 +56,21 @@ sessions = sa.Table(
     sa.Column("agent_ids", pg.ARRAY(sa.String)),
     sa.Column("designated_agent_ids", pg.ARRAY(sa.String)),
     sa.Column("session_group_id", GUID, index=True),
-    sa.Column(
-        "resource_group_id",
-        GUID,
-        sa.ForeignKey("scaling_groups.id"),
-        nullable=False,
-        index=True,
-    ),
-    sa.Column(
-        "scaling_group_name",
-        sa.String(64),
-        sa.ForeignKey("scaling_groups.name", onupdate="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    resource_group_id_ref(),
+    scaling_group_name_ref("scaling_group_name"),
     sa.Column(
         "target_sgroup_names",
-        pg.ARRAY(sa.String(64)),
+        pg.ARRAY(SCALING_GROUP_NAME),
         default=list,
-        server_default=sa.text("'{}'::varchar[]"),
+        server_default=EMPTY_VARCHAR_ARRAY,
     ),
-    sa.Column(
-        "domain_name",
-        sa.String(64),
-        sa.ForeignKey("domains.name", onupdate="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column("domain_id", GUID, sa.ForeignKey("domains.id"), nullable=False, index=True),
-    sa.Column("group_id", GUID, sa.ForeignKey("groups.id"), nullable=False, index=True),
+    # --- ownership ---
+    domain_name_ref(),
+    ref("domain_id", GUID, "domains.id", index=True),
+    ref("group_id", GUID, "groups.id", index=True),
     sa.Column("user_uuid", GUID, nullable=False, index=True),
-    sa.Column("access_key", sa.String(20), index=True),
+    sa.Column("access_key", ACCESS_KEY, index=True),
+    # --- what runs ---
     sa.Column("images", pg.ARRAY(sa.String)),
     sa.Column("image_ids", pg.ARRAY(GUID)),
     sa.Column("tag", sa.String(64)),
@@ -81,9 +81,10 @@ sessions = sa.Table(
     bool_column("use_host_network", False),
     sa.Column("timeout", sa.BigInteger),
     sa.Column("batch_timeout", sa.BigInteger),
-    sa.Column("terminated_at", sa.DateTime(timezone=True), index=True),
-    sa.Column("starts_at", sa.DateTime(timezone=True)),
-    sa.Column("requested_starts_at", sa.DateTime(timezone=True)),
+    # --- lifecycle ---
+    timestamp("terminated_at", index=True),
+    timestamp("starts_at"),
+    timestamp("requested_starts_at"),
     enum_value_column("status", SessionStatus, SessionStatus.PENDING, index=True),
     sa.Column("status_info", sa.Text),
     sa.Column("status_data", pg.JSONB),
@@ -94,6 +95,7 @@ sessions = sa.Table(
     enum_value_column("result", SessionResult, SessionResult.UNDEFINED, index=True),
     int_column("num_queries", 0, type_=sa.BigInteger, nullable=True),
     sa.Column("last_stat", pg.JSONB),
+    # --- networking and serving ---
     enum_value_column("network_type", NetworkType, None, nullable=True),
     sa.Column("network_id", sa.String(128)),
     sa.Column("replica_id", GUID),
@@ -101,30 +103,18 @@ sessions = sa.Table(
     sa.Index("ix_sessions_status_priority", "status", "priority"),
     sa.Index("ix_sessions_created_at", "created_at"),
     # A user's live sessions have distinct names; finished ones may repeat them.
-    sa.Index(
+    unique_where(
         "uq_sessions_name_user_uuid_nonterminal",
         "name",
         "user_uuid",
-        unique=True,
-        postgresql_where=sa.text(f"status NOT IN ({_TERMINAL_STATUS_SQL})"),
+        where=_status_not_in(SESSION_TERMINAL_STATUSES),
     ),
 )
 
+# Edges of the dependency graph between sessions: `session_id` waits for `depends_on`.
 session_dependencies = sa.Table(
     "session_dependencies",
     metadata,
-    sa.Column(
-        "session_id",
-        GUID,
-        sa.ForeignKey("sessions.id", onupdate="CASCADE", ondelete="CASCADE"),
-        primary_key=True,
-        index=True,
-    ),
-    sa.Column(
-        "depends_on",
-        GUID,
-        sa.ForeignKey("sessions.id", onupdate="CASCADE", ondelete="CASCADE"),
-        primary_key=True,
-        index=True,
-    ),
+    link("session_id", GUID, "sessions.id", primary_key=True),
+    link("depends_on", GUID, "sessions.id", primary_key=True),
 )

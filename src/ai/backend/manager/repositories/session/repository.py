@@ -203,6 +203,13 @@ class SessionRepository:
             ids = list((await conn.scalars(query)).all())
             return await self._load(conn, ids)
 
+    async def get_status(self, session_id: uuid.UUID) -> SessionStatus | None:
+        async with begin_readonly(self._engine) as conn:
+            status: SessionStatus | None = await conn.scalar(
+                sa.select(sessions.c.status).where(sessions.c.id == session_id)
+            )
+            return status
+
     async def get(self, session_id: uuid.UUID) -> SessionRecord | None:
         async with begin_readonly(self._engine) as conn:
             found = await self._load(conn, [session_id])
@@ -482,6 +489,18 @@ class SessionRepository:
         async with begin_readonly(self._engine) as conn:
             return [(r.id, r.session_id, r.agent) for r in await conn.execute(query)]
 
+    async def kernels_waiting_for_image(self, agent_id: str, image: str) -> list[uuid.UUID]:
+        """Kernels on an agent that wait for an image to be ready there."""
+        query = sa.select(kernels.c.id).where(
+            kernels.c.agent == agent_id,
+            kernels.c.image == image,
+            kernels.c.status.in_(
+                [KernelStatus.SCHEDULED, KernelStatus.PREPARING, KernelStatus.PULLING]
+            ),
+        )
+        async with begin_readonly(self._engine) as conn:
+            return list((await conn.scalars(query)).all())
+
     async def sessions_stuck(
         self, statuses: Sequence[SessionStatus], older_than: datetime
     ) -> list[uuid.UUID]:
@@ -566,7 +585,9 @@ def _kernel_record(row: Any, slots: dict[str, Decimal]) -> KernelRecord:
     )
 
 
-def _session_record(row: Any, kernel_records: list[KernelRecord], deps: list[uuid.UUID]) -> SessionRecord:
+def _session_record(
+    row: Any, kernel_records: list[KernelRecord], deps: list[uuid.UUID]
+) -> SessionRecord:
     return SessionRecord(
         id=row.id,
         creation_id=row.creation_id,

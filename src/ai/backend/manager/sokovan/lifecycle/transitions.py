@@ -30,7 +30,7 @@ KERNEL_TRANSITIONS: Mapping[KernelStatus, frozenset[KernelStatus]] = {
     K.PULLING: frozenset({K.SCHEDULED, K.PREPARING}),
     K.PREPARED: frozenset({K.SCHEDULED, K.PREPARING, K.PULLING}),
     K.CREATING: frozenset({K.SCHEDULED, K.PREPARING, K.PULLING, K.PREPARED}),
-    K.RUNNING: frozenset({K.SCHEDULED, K.PREPARING, K.PULLING, K.PREPARED, K.CREATING, K.RESTARTING}),
+    K.RUNNING: (_KERNEL_NOT_YET_CREATED - {K.PENDING}) | {K.CREATING, K.RESTARTING},
     K.RESTARTING: frozenset({K.RUNNING}),
     K.TERMINATING: _KERNEL_LIVE - {K.TERMINATING},
     K.TERMINATED: _KERNEL_LIVE,
@@ -70,9 +70,7 @@ def session_sources(target: SessionStatus) -> frozenset[SessionStatus]:
     return SESSION_TRANSITIONS[target]
 
 
-def check_transition[E: Enum](
-    table: Mapping[E, frozenset[E]], current: E, target: E
-) -> bool:
+def check_transition[E: Enum](table: Mapping[E, frozenset[E]], current: E, target: E) -> bool:
     """True if `current -> target` is allowed; staying in place is not a transition."""
     return current in table.get(target, frozenset())
 
@@ -100,6 +98,10 @@ def derive_session_status(
             target = S.TERMINATED
     elif statuses == {K.RUNNING}:
         target = S.RUNNING
+    elif statuses == {K.PREPARED}:
+        target = S.PREPARED
+    elif K.PULLING in statuses and statuses <= {K.PULLING, K.PREPARING, K.PREPARED, K.SCHEDULED}:
+        target = S.PULLING
     elif statuses & KERNEL_TERMINAL_STATUSES and current in {S.RUNNING, S.RESTARTING}:
         target = S.TERMINATING
     elif statuses <= {K.CREATING, K.RUNNING} and K.CREATING in statuses:

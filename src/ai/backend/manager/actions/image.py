@@ -1,0 +1,92 @@
+"""Operations on the image catalogue.
+
+`requester` is who asks over the API; None is the local operator (`backend.ai mgr image`), who
+may do anything. Changing the catalogue is for superadmins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import ClassVar
+
+from ai.backend.manager.actions.base import Action
+from ai.backend.manager.services.auth.types import AuthenticatedUser
+from ai.backend.manager.types import ContainerRegistryType
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveImageAction(Action):
+    """Find the live image a reference (canonical, alias or unambiguous suffix) names."""
+
+    entity_type: ClassVar[str] = "image"
+    operation_type: ClassVar[str] = "get"
+
+    requester: AuthenticatedUser | None = None
+    reference: str
+    architecture: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListImagesAction(Action):
+    entity_type: ClassVar[str] = "image"
+    operation_type: ClassVar[str] = "search"
+
+    requester: AuthenticatedUser | None = None
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddImageAction(Action):
+    """Register an image build (or update it in place and make it live again)."""
+
+    entity_type: ClassVar[str] = "image"
+    operation_type: ClassVar[str] = "create"
+
+    requester: AuthenticatedUser | None = None
+    canonical: str
+    architecture: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    # Slot name -> minimum / maximum; `mem` and `*.mem` amounts may be binary sizes (`256m`).
+    min_slots: Mapping[str, str | Decimal] = field(default_factory=dict)
+    max_slots: Mapping[str, str | Decimal] = field(default_factory=dict)
+    digest: str | None = None
+    size_bytes: int | None = None
+    # Used only when the registry has no container_registries row yet.
+    registry_url: str | None = None
+    registry_type: ContainerRegistryType = ContainerRegistryType.DOCKER
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasImageAction(Action):
+    entity_type: ClassVar[str] = "image_alias"
+    operation_type: ClassVar[str] = "create"
+
+    requester: AuthenticatedUser | None = None
+    alias: str
+    target: str
+    architecture: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealiasImageAction(Action):
+    entity_type: ClassVar[str] = "image_alias"
+    operation_type: ClassVar[str] = "delete"
+
+    requester: AuthenticatedUser | None = None
+    alias: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForgetImageAction(Action):
+    """Mark an image DELETED: by canonical name (one architecture, or all) or by id."""
+
+    entity_type: ClassVar[str] = "image"
+    operation_type: ClassVar[str] = "delete"
+
+    requester: AuthenticatedUser | None = None
+    canonical: str | None = None
+    architecture: str | None = None
+    image_id: uuid.UUID | None = None

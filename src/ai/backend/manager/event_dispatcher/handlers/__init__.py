@@ -1,0 +1,1 @@
+"""Event handlers: translate events into actions run by the processors."""

@@ -1,0 +1,48 @@
+"""Volume mount requests to agents and their answers (broadcast)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ai.backend.manager.events.base import Event
+
+
+class DoVolumeMountEvent(Event):
+    name: ClassVar[str] = "do_volume_mount"
+
+    dir_name: str
+    volume_backend_name: str
+    quota_scope_id: str  # "<scope type>:<id>", e.g. "user:<uuid>"
+    fs_location: str
+    fs_type: str = "nfs"
+    cmd_options: str | None = None
+    scaling_group: str | None = None
+    edit_fstab: bool = False
+    fstab_path: str = "/etc/fstab"
+
+
+class DoVolumeUnmountEvent(Event):
+    name: ClassVar[str] = "do_volume_unmount"
+
+    dir_name: str
+    volume_backend_name: str
+    quota_scope_id: str
+    scaling_group: str | None = None
+    edit_fstab: bool = False
+    fstab_path: str | None = None
+
+
+class VolumeMountResult(Event):
+    node_id: str
+    node_type: str
+    mount_path: str
+    quota_scope_id: str
+    err_msg: str | None = None
+
+
+class VolumeMountedEvent(VolumeMountResult):
+    name: ClassVar[str] = "volume_mounted"
+
+
+class VolumeUnmountedEvent(VolumeMountResult):
+    name: ClassVar[str] = "volume_unmounted"

@@ -1,0 +1,85 @@
+"""Agent records as the repository takes and returns them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ai.backend.manager.types import AgentStatus, SlotType
+
+# Statuses an agent leaves only by talking to us again (a heartbeat or agent_started).
+EXITED_STATUSES = frozenset({AgentStatus.LOST, AgentStatus.TERMINATED})
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    """One agent with its per-slot capacity, usage and reservations."""
+
+    id: str
+    uuid: UUID
+    status: AgentStatus
+    status_changed: datetime | None
+    region: str
+    scaling_group: str
+    resource_group_id: UUID
+    schedulable: bool
+    addr: str
+    public_host: str | None
+    public_key: str | None
+    first_contact: datetime | None
+    lost_at: datetime | None
+    version: str
+    architecture: str
+    compute_plugins: dict[str, Any]
+    auto_terminate_abusing_kernel: bool
+    capacity: dict[str, Decimal] = field(default_factory=dict)
+    used: dict[str, Decimal] = field(default_factory=dict)
+    reserved: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentHeartbeat:
+    """What one heartbeat says about an agent, ready to be written."""
+
+    agent_id: str
+    seen_at: datetime  # when the agent sent it
+    requested_scaling_group: str | None
+    region: str
+    addr: str
+    public_host: str | None
+    public_key: str | None
+    version: str
+    architecture: str
+    compute_plugins: dict[str, Any]
+    auto_terminate_abusing_kernel: bool
+    capacity: dict[str, Decimal]
+    slot_types: dict[str, SlotType]
+
+
+class HeartbeatOutcome(enum.StrEnum):
+    REGISTERED = "registered"  # a new row
+    UPDATED = "updated"  # the row existed and was not LOST/TERMINATED
+    REVIVED = "revived"  # the row was LOST or TERMINATED and is ALIVE again
+    STALE = "stale"  # older than the agent's last status change: ignored
+    NO_SCALING_GROUP = "no-scaling-group"  # neither the named nor a default group exists
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatResult:
+    outcome: HeartbeatOutcome
+    previous_status: AgentStatus | None = None
+    scaling_group: str | None = None
+    # The RPC address or CURVE key differs from what the row had (existing rows only).
+    address_changed: bool = False
+    new_slot_types: tuple[str, ...] = ()
+
+
+class StatusChange(enum.StrEnum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"  # already in that state (or already exited)
+    STALE = "stale"  # a newer transition was recorded: ignored
+    NOT_FOUND = "not-found"

@@ -1,0 +1,139 @@
+"""What creating a session needs to know about its owner, project and resource groups."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ai.backend.manager.models.domain import domains
+from ai.backend.manager.models.group import association_groups_users, groups
+from ai.backend.manager.models.keypair import keypairs
+from ai.backend.manager.models.scaling_group import (
+    scaling_groups,
+    sgroups_for_domains,
+    sgroups_for_groups,
+    sgroups_for_keypairs,
+)
+from ai.backend.manager.models.user import users
+from ai.backend.manager.repositories.db import begin_readonly
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOwner:
+    access_key: str
+    user_uuid: uuid.UUID
+    email: str
+    username: str | None
+    role: str
+    domain_name: str
+    domain_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRef:
+    id: uuid.UUID
+    name: str
+    domain_name: str
+    is_active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceGroupRef:
+    name: str
+    id: uuid.UUID
+    scheduler_opts: dict[str, Any]
+
+
+def _text(value: object) -> str:
+    return str(getattr(value, "value", value))
+
+
+class SessionLookupRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def owner_of(self, access_key: str) -> SessionOwner | None:
+        query = (
+            sa.select(
+                keypairs.c.access_key,
+                users.c.uuid,
+                users.c.email,
+                users.c.username,
+                users.c.role,
+                users.c.domain_name,
+                domains.c.id.label("domain_id"),
+            )
+            .select_from(
+                keypairs.join(users, users.c.uuid == keypairs.c.user).join(
+                    domains, domains.c.name == users.c.domain_name
+                )
+            )
+            .where(keypairs.c.access_key == access_key)
+        )
+        async with begin_readonly(self._engine) as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return SessionOwner(
+            access_key=row.access_key,
+            user_uuid=row.uuid,
+            email=row.email,
+            username=row.username,
+            role=_text(row.role),
+            domain_name=row.domain_name,
+            domain_id=row.domain_id,
+        )
+
+    async def find_project(self, domain_name: str, name_or_id: str) -> ProjectRef | None:
+        condition: sa.ColumnElement[bool]
+        try:
+            condition = groups.c.id == uuid.UUID(name_or_id)
+        except ValueError:
+            condition = groups.c.name == name_or_id
+        query = sa.select(
+            groups.c.id, groups.c.name, groups.c.domain_name, groups.c.is_active
+        ).where(condition, groups.c.domain_name == domain_name)
+        async with begin_readonly(self._engine) as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return ProjectRef(row.id, row.name, row.domain_name, bool(row.is_active))
+
+    async def is_member(self, user_uuid: uuid.UUID, project_id: uuid.UUID) -> bool:
+        query = sa.select(sa.literal(1)).where(
+            association_groups_users.c.user_id == user_uuid,
+            association_groups_users.c.group_id == project_id,
+        )
+        async with begin_readonly(self._engine) as conn:
+            return (await conn.scalar(query)) is not None
+
+    async def allowed_resource_groups(
+        self, domain_id: uuid.UUID, project_id: uuid.UUID, access_key: str
+    ) -> list[ResourceGroupRef]:
+        """Active resource groups associated with the domain, the project or the keypair."""
+        linked = sa.union(
+            sa.select(sgroups_for_domains.c.resource_group_id.label("rg")).where(
+                sgroups_for_domains.c.domain_id == domain_id
+            ),
+            sa.select(sgroups_for_groups.c.resource_group_id.label("rg")).where(
+                sgroups_for_groups.c.group == project_id
+            ),
+            sa.select(sgroups_for_keypairs.c.resource_group_id.label("rg")).where(
+                sgroups_for_keypairs.c.access_key == access_key
+            ),
+        ).subquery()
+        query = (
+            sa.select(scaling_groups.c.name, scaling_groups.c.id, scaling_groups.c.scheduler_opts)
+            .where(
+                scaling_groups.c.id.in_(sa.select(linked.c.rg)),
+                sa.func.coalesce(scaling_groups.c.is_active, sa.true()),
+            )
+            .order_by(scaling_groups.c.name)
+        )
+        async with begin_readonly(self._engine) as conn:
+            rows = (await conn.execute(query)).all()
+        return [ResourceGroupRef(r.name, r.id, dict(r.scheduler_opts or {})) for r in rows]

@@ -1,0 +1,1 @@
+"""Compute sessions: creation rules, lookups and lifecycle requests."""

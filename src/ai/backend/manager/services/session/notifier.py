@@ -1,0 +1,73 @@
+"""Fan out session status changes: to local waiters, to every manager (a broadcast `scheduling`
+event that feeds SSE streams), and to whoever must react (the scheduler, when slots free up)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ai.backend.manager.event_dispatcher.producer import EventProducer
+from ai.backend.manager.events.session import SchedulingEvent, SessionEnqueuedEvent
+from ai.backend.manager.repositories.session import SessionRepository
+from ai.backend.manager.repositories.session.types import SessionRecord, StatusChange
+from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.types import SESSION_TERMINAL_STATUSES
+
+log = logging.getLogger(__name__)
+
+
+class SessionChangeNotifier:
+    def __init__(
+        self,
+        *,
+        sessions: SessionRepository,
+        events: EventProducer,
+        waiter: SessionStatusWaiter,
+        source: str,
+    ) -> None:
+        self._sessions = sessions
+        self._events = events
+        self._waiter = waiter
+        self._source = source
+        self._freed_listeners: list[Callable[[], None]] = []
+        self._enqueued_listeners: list[Callable[[], None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def on_resources_freed(self, listener: Callable[[], None]) -> None:
+        self._freed_listeners.append(listener)
+
+    def on_enqueued(self, listener: Callable[[], None]) -> None:
+        self._enqueued_listeners.append(listener)
+
+    async def publish(self, changes: list[StatusChange]) -> None:
+        if not changes:
+            return
+        self._waiter.notify(changes)
+        if any(c.after in SESSION_TERMINAL_STATUSES for c in changes):
+            for listener in self._freed_listeners:
+                listener()
+        for change in changes:
+            event = SchedulingEvent(
+                session_id=change.session_id,
+                creation_id="",
+                status_transition=change.after.name,
+                reason=change.reason or "",
+            )
+            await self._broadcast(event)
+
+    def enqueued(self, session: SessionRecord) -> None:
+        for listener in self._enqueued_listeners:
+            listener()
+        event = SessionEnqueuedEvent(session_id=session.id, creation_id=session.creation_id or "")
+        task = asyncio.create_task(self._broadcast(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _broadcast(self, event: SchedulingEvent | SessionEnqueuedEvent) -> None:
+        try:
+            await self._events.broadcast(event, source=self._source)
+        except Exception as e:
+            # Losing a notification must never fail the status change itself.
+            log.warning("could not broadcast %s for %s: %s", event.name, event.session_id, e)

@@ -1,0 +1,1 @@
+"""Small pure helpers with no dependency on the rest of the manager."""
