@@ -35,7 +35,7 @@ from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from ai.backend.manager.sokovan.scheduler import (  # noqa: E402
+from ai.backend.manager.sokovan.scheduler import (
     AgentSnapshot,
     KernelRequest,
     KeypairLimits,
@@ -45,7 +45,7 @@ from ai.backend.manager.sokovan.scheduler import (  # noqa: E402
     SchedulingSnapshot,
     plan,
 )
-from ai.backend.manager.types import (  # noqa: E402
+from ai.backend.manager.types import (
     AgentSelectionStrategy,
     ClusterMode,
     DefaultForUnspecified,

@@ -12,8 +12,9 @@ Each agent gets its own working directory (rendered from configs/agent/ by rende
 own ports, and its own process group (a supervisor and one worker process), so that
 `stop()`/`kill()` reach both processes. An agent only finishes starting once its etcd
 namespace has `nodes/manager/<id>` and `config/redis/addr`: a running manager writes the
-first, and `register_fake_manager=True` (or `write_fake_manager_keys`) writes both for tests without one. Use a private
-Redis (tests/redis_server.py) and namespace: agents use fixed Redis database numbers.
+first, and `register_fake_manager=True` (or `write_fake_manager_keys`) writes both for tests
+without one. Use a private Redis (tests/redis_server.py) and namespace: agents use fixed
+Redis database numbers.
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ class DummyAgent:
     def start(self) -> None:
         if self.alive():
             return
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKEND_")}
+        # The agent has its own venv and reads BACKEND_* overrides: pass neither ours.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKEND_", "PYTHON"))}
         env["PYTHONUNBUFFERED"] = "1"
         with self.log_path.open("ab") as log:
             log.write(f"--- starting {self.id} at {time.ctime()}\n".encode())
@@ -184,8 +186,8 @@ class DummyAgent:
         self.stop()
         self.start()
 
-    async def astop(self, timeout: float = 15.0) -> None:
-        await asyncio.to_thread(self.stop, timeout)
+    async def astop(self, grace: float = 15.0) -> None:
+        await asyncio.to_thread(self.stop, grace)
 
     async def akill(self) -> None:
         await asyncio.to_thread(self.kill)
@@ -274,10 +276,10 @@ def stop_all(agents: Sequence[DummyAgent], timeout: float = 15.0) -> None:
         agent.stop(timeout)
 
 
-async def wait_for_rpc(agent: DummyAgent, timeout: float = 60.0) -> None:
+async def wait_for_rpc(agent: DummyAgent, seconds: float = 60.0) -> None:
     """Ping the agent until it answers; fail early (with its log) if it exits."""
     pool = AgentClientPool(AgentRPCSettings(handshake_timeout=0.5, retry_attempts=1))
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     try:
         while True:
             if not agent.alive():
@@ -289,7 +291,7 @@ async def wait_for_rpc(agent: DummyAgent, timeout: float = 60.0) -> None:
                 if time.monotonic() > deadline:
                     raise TimeoutError(
                         f"agent {agent.id} did not answer at {agent.rpc_addr} within "
-                        f"{timeout:g}s:\n{agent.log_tail()}"
+                        f"{seconds:g}s:\n{agent.log_tail()}"
                     ) from None
                 pool.invalidate(agent.id)
                 await asyncio.sleep(0.2)

@@ -86,7 +86,7 @@ async def agent_env(
     )
     pool = AgentClientPool(AgentRPCSettings(handshake_timeout=2.0))
     try:
-        await wait_for_rpc(agents[0], timeout=60)
+        await wait_for_rpc(agents[0], seconds=60)
         yield AgentEnv(agents[0], redis_port, pool)
     finally:
         await pool.close()

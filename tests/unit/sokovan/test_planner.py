@@ -24,6 +24,7 @@ from .builders import (
     agent,
     deferred,
     message_of,
+    name_of,
     placed,
     run,
     session,
@@ -237,6 +238,16 @@ def test_agent_eligibility(
     assert set(deferred(result).values()) == ({code.value} if code else set())
 
 
+def test_a_single_node_session_needs_room_for_all_its_containers() -> None:
+    agents = [agent("i-1", containers=2, max_containers=3), agent("i-2", max_containers=1)]
+    result = run(agents, [session("c", kernels=2)])
+    assert deferred(result) == {"c": ReasonCode.AGENT_CONTAINER_LIMIT}
+    assert message_of(result, "c") == (
+        "2 kernels on one agent: none of the 2 schedulable x86_64 agents has room for "
+        "2 more containers"
+    )
+
+
 def test_a_session_without_kernels_is_deferred() -> None:
     empty = replace(session("empty"), kernels=())
     assert deferred(run([agent("i-1")], [empty])) == {"empty": ReasonCode.NO_KERNELS}
@@ -361,3 +372,73 @@ def test_random_snapshots_keep_the_invariants_and_are_deterministic(seed: int) -
         pending=tuple(random.Random(seed).sample(snap.pending, len(snap.pending))),
     )
     assert plan(shuffled) == result
+
+
+def test_a_release_lifts_what_a_failed_scan_learnt_about_free_room() -> None:
+    # "cluster" fails with its first kernel on i-1 (1 cpu left there); after the rollback the
+    # smaller, different request of "single" must still see i-1's 4 free cpu.
+    pending = [
+        session("cluster", cpu=3, kernels=2, multi_node=True, created=0),
+        session("single", cpu=2, created=1),
+    ]
+    assert placed(run([agent("i-1", cpu=4)], pending)) == {"single": ["i-1"]}
+
+
+# === differential: plan() against a naive first-principles planner ================================
+
+
+def naive_placements(snap: SchedulingSnapshot) -> dict[str, str]:
+    """Single-kernel sessions, FIFO, no limits: scan every agent for every session."""
+    from ai.backend.manager.sokovan.scheduler.selectors import AGENT_SELECTORS
+    from ai.backend.manager.sokovan.scheduler.state import AgentState
+
+    agents = [AgentState(a, i) for i, a in enumerate(sorted(snap.agents, key=lambda a: a.id))]
+    select = AGENT_SELECTORS[snap.agent_selection_strategy]
+    cursor = snap.roundrobin_cursor
+    result: dict[str, str] = {}
+    for s in sorted(snap.pending, key=lambda s: (-s.priority, s.created_at, s.session_id)):
+        (kernel,) = s.kernels
+        feasible = [
+            a
+            for a in agents
+            if a.schedulable
+            and a.architecture == kernel.architecture
+            and (a.max_containers is None or a.containers < a.max_containers)
+            and slots_fit(kernel.requested_slots, a.free)
+        ]
+        if feasible:
+            chosen, cursor = select(feasible, kernel.requested_slots, cursor)
+            chosen.take(kernel.requested_slots, 1)
+            result[s.name] = chosen.id
+    return result
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("seed", range(8))
+def test_plan_agrees_with_a_naive_planner(strategy: str, seed: int) -> None:
+    rng = random.Random(1000 + seed)
+    agents = [
+        agent(
+            f"i-{n:02d}",
+            cpu=rng.choice([4, 8, 16]),
+            mem=rng.choice([8, 16]) * GiB,
+            arch=rng.choice(["x86_64", "x86_64", "aarch64"]),
+            max_containers=rng.choice([None, 4]),
+            schedulable=rng.random() > 0.1,
+        )
+        for n in range(rng.randint(1, 12))
+    ]
+    pending = [
+        session(
+            f"d{seed}-{n}",
+            # distinct requests, so nothing is answered from a remembered miss
+            cpu=str(rng.randint(1, 40) / 4 + n / 10000),
+            mem=rng.randint(1, 12) * GiB + n,
+            created=n,
+            arch=rng.choice(["x86_64", "x86_64", "aarch64"]),
+        )
+        for n in range(rng.randint(20, 120))
+    ]
+    snap = snapshot(agents, pending, strategy=strategy, roundrobin_cursor=rng.randint(0, 5))
+    got = {name_of(p.session_id): p.kernels[0].agent_id for p in plan(snap).placements}
+    assert got == naive_placements(snap)

@@ -54,6 +54,8 @@ def test_sum_of_many() -> None:
         (slots(1, cuda__device=0), slots(8), True, []),
         (slots(1, cuda__shares="0.5"), slots(8, cuda__shares="0.4"), False, ["cuda.shares"]),
         ({}, slots(1), True, []),
+        # a zero request fits even where the agent is overcommitted
+        (slots(0, GiB), {"cpu": D(-1), "mem": D(GiB)}, True, []),
     ],
 )
 def test_fits_and_over(

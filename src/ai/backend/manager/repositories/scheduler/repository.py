@@ -263,15 +263,13 @@ class SchedulerRepository:
         ):
             capacity[res.agent_id][res.slot_name] = res.capacity
             used[res.agent_id][res.slot_name] = res.used
-        containers = dict(
-            (
-                await conn.execute(
-                    sa.select(kernels.c.agent, sa.func.count())
-                    .where(kernels.c.agent.in_(ids), kernels.c.status.in_(_KERNEL_COUNTED))
-                    .group_by(kernels.c.agent)
-                )
-            ).tuples()
-        )
+        containers: dict[str, int] = {}
+        for agent_id, count in await conn.execute(
+            sa.select(kernels.c.agent, sa.func.count())
+            .where(kernels.c.agent.in_(ids), kernels.c.status.in_(_KERNEL_COUNTED))
+            .group_by(kernels.c.agent)
+        ):
+            containers[agent_id] = int(count)
         return tuple(
             AgentSnapshot(
                 id=row.id,
@@ -318,18 +316,16 @@ class SchedulerRepository:
     ) -> dict[str, KeypairUsage]:
         if not access_keys:
             return {}
-        counts = dict(
-            (
-                await conn.execute(
-                    sa.select(sessions.c.access_key, sa.func.count())
-                    .where(
-                        sessions.c.access_key.in_(access_keys),
-                        sessions.c.status.in_(SESSION_RESOURCE_OCCUPIED_STATUSES),
-                    )
-                    .group_by(sessions.c.access_key)
-                )
-            ).tuples()
-        )
+        counts: dict[str, int] = {}
+        for access_key, count in await conn.execute(
+            sa.select(sessions.c.access_key, sa.func.count())
+            .where(
+                sessions.c.access_key.in_(access_keys),
+                sessions.c.status.in_(SESSION_RESOURCE_OCCUPIED_STATUSES),
+            )
+            .group_by(sessions.c.access_key)
+        ):
+            counts[access_key] = int(count)
         occupied: dict[str, dict[str, Decimal]] = defaultdict(dict)
         for row in await conn.execute(
             sa.select(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ai.backend.manager.sokovan.scheduler.policies import QUEUE_POLICIES
 from ai.backend.manager.sokovan.scheduler.selectors import AGENT_SELECTORS, AgentSelector
@@ -29,6 +30,7 @@ from ai.backend.manager.sokovan.scheduler.types import (
     PendingSession,
     QueuePolicy,
     ReasonCode,
+    ResourceSlot,
     SchedulingPlan,
     SchedulingSnapshot,
     SessionCancellation,
@@ -84,17 +86,42 @@ class _Miss:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    """The agents a request may go to: one architecture, optionally narrowed to designated ones.
+
+    Architecture, schedulability and capacity do not change during a pass, so pools are built
+    once per pass and reused.
+    """
+
+    candidates: tuple[AgentState, ...]  # schedulable or not, in id order
+    usable: tuple[AgentState, ...]  # the schedulable ones, in id order
+    shapes: tuple[SlotMap, ...]  # the distinct capacities among `usable`
+
+
+type _PoolKey = tuple[str, frozenset[str] | None]  # (architecture, designated agents)
 # (architecture, requested slots, containers, designated agents): see `_Placer._find`.
-type _RequestKey = tuple[str, tuple[tuple[str, object], ...], int, frozenset[str] | None]
+type _RequestKey = tuple[str, tuple[tuple[str, Decimal], ...], int, frozenset[str] | None]
 
 
 class _Placer:
     def __init__(self, state: PassState, select: AgentSelector) -> None:
         self._state = state
         self._select = select
+        self._pools: dict[_PoolKey, _Pool] = {}
         # Within a pass agents only fill up, so a request that once found no agent never will
         # again: remember the miss instead of scanning every agent for each identical request.
         self._misses: dict[_RequestKey, _Miss] = {}
+        # Explaining a miss names the agent with the most free room; while no agent changes
+        # (`_version` counts takes and releases), that agent stays the same for the same pool,
+        # container count and slot names.
+        self._version = 0
+        self._roomiest: dict[tuple[_PoolKey, int, tuple[str, ...]], tuple[int, AgentState]] = {}
+        # Per pool, the most free of each slot on any usable agent, as of its last failed scan.
+        # Takes only lower what agents have free, so until something is released it stays an
+        # upper bound: a request above it on some slot fits no agent, without a scan.
+        self._releases = 0
+        self._ceilings: dict[_PoolKey, tuple[int, ResourceSlot]] = {}
 
     def place(self, session: PendingSession) -> SessionPlacement | SessionDeferral:
         kernels = session.kernels
@@ -130,7 +157,7 @@ class _Placer:
         agent, self._state.roundrobin_cursor = self._select(
             found, requested, self._state.roundrobin_cursor
         )
-        agent.take(requested, len(kernels))
+        self._take(agent, requested, len(kernels))
         return _placement(session, [(k, agent) for k in kernels])
 
     # --- multi-node: each kernel on some agent, all or none -------------------------------------
@@ -148,7 +175,7 @@ class _Placer:
             )
             if isinstance(found, _Miss):
                 for placed, agent in chosen:
-                    agent.release(placed.requested_slots, 1)
+                    self._release(agent, placed.requested_slots, 1)
                 label = f"kernel {kernel.cluster_role}{kernel.cluster_idx}"
                 label += f" ({position} of {len(session.kernels)})"
                 if chosen:  # the miss describes the agents with the earlier kernels on them
@@ -156,19 +183,37 @@ class _Placer:
                 message = f"{label}: {found.message}"
                 return _defer(session, _Miss(found.code, message))
             agent, cursor = self._select(found, kernel.requested_slots, cursor)
-            agent.take(kernel.requested_slots, 1)
+            self._take(agent, kernel.requested_slots, 1)
             chosen.append((kernel, agent))
         self._state.roundrobin_cursor = cursor
         return _placement(session, chosen)
 
+    def _take(self, agent: AgentState, requested: SlotMap, containers: int) -> None:
+        agent.take(requested, containers)
+        self._version += 1
+
+    def _release(self, agent: AgentState, requested: SlotMap, containers: int) -> None:
+        agent.release(requested, containers)
+        self._version += 1
+        self._releases += 1
+
     # --- feasibility ----------------------------------------------------------------------------
 
-    def _candidates(self, architecture: str, designated: frozenset[str] | None) -> list[AgentState]:
-        """The group's agents of this architecture (schedulable or not), in id order."""
-        agents = self._state.agents_by_arch.get(architecture, [])
-        if designated is None:
-            return agents
-        return [a for a in agents if a.id in designated]
+    def _pool(self, key: _PoolKey) -> _Pool:
+        pool = self._pools.get(key)
+        if pool is None:
+            architecture, designated = key
+            candidates = tuple(
+                a
+                for a in self._state.agents_by_arch.get(architecture, ())
+                if designated is None or a.id in designated
+            )
+            usable = tuple(a for a in candidates if a.schedulable)
+            shapes: dict[tuple[tuple[str, Decimal], ...], SlotMap] = {}
+            for agent in usable:  # the first (smallest id) agent of each shape represents it
+                shapes.setdefault(tuple(agent.capacity.items()), agent.capacity)
+            pool = self._pools[key] = _Pool(candidates, usable, tuple(shapes.values()))
+        return pool
 
     def _find(
         self,
@@ -184,28 +229,24 @@ class _Placer:
         miss = self._misses.get(key)
         if miss is not None:
             return miss
-        feasible = [
-            a
-            for a in self._candidates(architecture, designated)
-            if a.schedulable and a.can_host(requested, containers)
-        ]
-        if feasible:
-            return feasible
-        miss = self._explain(architecture, requested, containers, designated)
+        pool_key = (architecture, designated)
+        usable = self._pool(pool_key).usable
+        ceiling = self._ceilings.get(pool_key)
+        if ceiling is None or ceiling[0] != self._releases or slots_fit(requested, ceiling[1]):
+            feasible = [a for a in usable if a.can_host(requested, containers)]
+            if feasible:
+                return feasible
+            self._ceilings[pool_key] = (self._releases, _most_free(usable))
+        miss = self._explain(pool_key, requested, containers)
         if remember:
             self._misses[key] = miss
         return miss
 
-    def _explain(
-        self,
-        architecture: str,
-        requested: SlotMap,
-        containers: int,
-        designated: frozenset[str] | None,
-    ) -> _Miss:
+    def _explain(self, pool_key: _PoolKey, requested: SlotMap, containers: int) -> _Miss:
+        architecture, designated = pool_key
+        pool = self._pool(pool_key)
         group = self._state.snapshot.resource_group
-        candidates = self._candidates(architecture, designated)
-        if not candidates:
+        if not pool.candidates:
             if designated is None:
                 return _Miss(
                     ReasonCode.ARCHITECTURE_UNAVAILABLE,
@@ -216,34 +257,64 @@ class _Placer:
                 f"none of the designated agents ({', '.join(sorted(designated))}) is an "
                 f"{architecture} agent in resource group {group}",
             )
-        usable = [a for a in candidates if a.schedulable]
         what = "designated agents" if designated is not None else f"{architecture} agents"
-        if not usable:
+        if not pool.usable:
             return _Miss(
                 ReasonCode.NO_SCHEDULABLE_AGENT,
-                f"none of the {len(candidates)} {what} in resource group {group} is schedulable",
+                f"none of the {len(pool.candidates)} {what} in resource group {group} "
+                "is schedulable",
             )
         names = ranking_slots(requested) or tuple(requested)
         needs = format_slots(requested, only=names)
-        if not any(slots_fit(requested, a.capacity) for a in usable):
-            biggest = max(usable, key=lambda a: tuple(a.capacity.get(n, ZERO) for n in names))
+        if not any(slots_fit(requested, shape) for shape in pool.shapes):
+            largest = max(pool.shapes, key=lambda c: tuple(c.get(n, ZERO) for n in names))
+            holder = next(a for a in pool.usable if a.capacity is largest)
             return _Miss(
                 ReasonCode.EXCEEDS_AGENT_CAPACITY,
                 f"no agent is large enough: needs {needs}; the largest is "
-                f"{format_slots(biggest.capacity, only=names)} on {biggest.id}",
+                f"{format_slots(largest, only=names)} on {holder.id}",
             )
-        roomy = [a for a in usable if a.has_room_for(containers)]
-        if not roomy:
-            return _Miss(
-                ReasonCode.AGENT_CONTAINER_LIMIT,
-                f"all {len(usable)} schedulable {what} have reached their container limit",
-            )
-        best = max(roomy, key=lambda a: free_key(a, names))  # the first of equals: smallest id
+        roomiest = self._roomiest_agent(pool_key, containers, names)
+        if roomiest is None:
+            n = len(pool.usable)
+            if containers == 1:
+                message = f"all {n} schedulable {what} have reached their container limit"
+            else:
+                message = (
+                    f"none of the {n} schedulable {what} has room for {containers} more containers"
+                )
+            return _Miss(ReasonCode.AGENT_CONTAINER_LIMIT, message)
         return _Miss(
             ReasonCode.INSUFFICIENT_RESOURCES,
             f"no agent has enough free resources: needs {needs}; the largest free is "
-            f"{format_slots(best.free, only=names)} on {best.id}",
+            f"{format_slots(roomiest.free, only=names)} on {roomiest.id}",
         )
+
+    def _roomiest_agent(
+        self, pool_key: _PoolKey, containers: int, names: tuple[str, ...]
+    ) -> AgentState | None:
+        """The usable agent with room for the containers and the most free of `names`."""
+        cache_key = (pool_key, containers, names)
+        cached = self._roomiest.get(cache_key)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        roomy = [a for a in self._pool(pool_key).usable if a.has_room_for(containers)]
+        if not roomy:
+            return None
+        # max() keeps the first of equals and `roomy` is in id order: ties go to the smaller id.
+        best = max(roomy, key=lambda a: free_key(a, names))
+        self._roomiest[cache_key] = (self._version, best)
+        return best
+
+
+def _most_free(agents: Sequence[AgentState]) -> ResourceSlot:
+    """Slot-wise maximum of what the agents have free."""
+    most: ResourceSlot = {}
+    for agent in agents:
+        for name, amount in agent.free.items():
+            if amount > most.get(name, amount - 1):
+                most[name] = amount
+    return most
 
 
 def _defer(session: PendingSession, miss: _Miss) -> SessionDeferral:

@@ -13,7 +13,6 @@ from uuid import UUID
 from ai.backend.manager.sokovan.scheduler.types import (
     ZERO,
     AgentSnapshot,
-    KeypairUsage,
     PendingSession,
     ResourceSlot,
     SchedulingSnapshot,
@@ -58,8 +57,8 @@ class AgentState:
         if self.max_containers is not None and self.containers + containers > self.max_containers:
             return False
         free = self.free
-        for name, amount in requested.items():  # noqa: SIM110 - a plain loop is faster here
-            if amount > free.get(name, ZERO):
+        for name, amount in requested.items():
+            if amount > ZERO and amount > free.get(name, ZERO):
                 return False
         return True
 
@@ -131,13 +130,6 @@ class PassState:
 
     def keypair_occupancy(self, access_key: str) -> SlotMap:
         return self.keypair_occupied.get(access_key, {})
-
-    def keypair_usage(self, access_key: str) -> KeypairUsage:
-        return KeypairUsage(
-            session_count=self.keypair_sessions.get(access_key, 0),
-            private_session_count=self.keypair_private_sessions.get(access_key, 0),
-            occupied=dict(self.keypair_occupancy(access_key)),
-        )
 
     # --- updates ------------------------------------------------------------------------------
 

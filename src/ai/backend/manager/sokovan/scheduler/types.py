@@ -91,14 +91,20 @@ def slot_sum(items: Iterable[SlotMap]) -> ResourceSlot:
 def slots_fit(requested: SlotMap, available: SlotMap) -> bool:
     """True when every requested amount is at most what is available.
 
-    A slot missing from `available` counts as zero available, so it only fits a zero request.
+    A slot missing from `available` counts as zero available; a zero request always fits.
     """
-    return all(amount <= available.get(name, ZERO) for name, amount in requested.items())
+    return all(
+        amount <= ZERO or amount <= available.get(name, ZERO) for name, amount in requested.items()
+    )
 
 
 def slots_over(requested: SlotMap, available: SlotMap) -> list[str]:
     """The names of the slots (requested order) where `requested` exceeds `available`."""
-    return [name for name, amount in requested.items() if amount > available.get(name, ZERO)]
+    return [
+        name
+        for name, amount in requested.items()
+        if amount > ZERO and amount > available.get(name, ZERO)
+    ]
 
 
 def dominant_share(used: SlotMap, total: SlotMap) -> Decimal:
