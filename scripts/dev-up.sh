@@ -5,7 +5,9 @@
 #   2. the native halfstack (etcd, PostgreSQL, Redis)
 #   3. ./manager.toml from configs/manager/halfstack.toml, with the halfstack's ports
 #   4. the database, the Redis address in etcd, the schema, the example fixtures
-#   5. the manager in the foreground (Ctrl-C stops it)
+#   5. one dummy agent in the background (scripts/start-dummy-agents.sh; it joins the manager
+#      once that is up, and keeps running after it: scripts/stop-dummy-agents.sh stops it)
+#   6. the manager in the foreground (Ctrl-C stops it)
 #
 # Options:
 #   --config-only   do 1-3 only (used by `make manager.toml`)
@@ -22,7 +24,7 @@ for arg in "$@"; do
         --config-only) MODE=config ;;
         --no-server) MODE=prepare ;;
         -h | --help)
-            sed -n '2,13s/^# \{0,1\}//p' "$0"
+            sed -n '2,15s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *) die "unknown argument '${arg}' (see $0 --help)" ;;
@@ -167,11 +169,26 @@ cat >&2 <<BANNER
      export BACKEND_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE
      export BACKEND_SECRET_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
    ${CLIENT} session list
+
+ make dev also starts a dummy agent (i-dummy-01, 8 CPU / 16 GiB, tcp://127.0.0.1:6011, log in
+ .halfstack/agents/); it outlives the manager: stop it with scripts/stop-dummy-agents.sh
 ================================================================================
 
 BANNER
 
 [ "$MODE" = prepare ] && exit 0
+
+# One dummy agent on the manager's etcd namespace; it waits until the manager registers.
+read -r ETCD_NS ETCD_ADDR < <("${VENV}/bin/python" - "$CONFIG" <<'PY'
+import sys
+import tomllib
+
+etcd = tomllib.load(open(sys.argv[1], "rb")).get("etcd", {})
+addr = etcd.get("addr", {})
+print(etcd.get("namespace", "local"), f"{addr.get('host', '127.0.0.1')}:{addr.get('port', 2379)}")
+PY
+)
+bash scripts/start-dummy-agents.sh -n 1 --namespace "$ETCD_NS" --etcd "$ETCD_ADDR" --cpu 8 --mem 16g
 
 log "starting the manager (Ctrl-C stops it)"
 exec "$BAI" mgr -f "$CONFIG" start-server

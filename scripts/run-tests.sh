@@ -10,6 +10,7 @@ cd "$REPO_ROOT"
 
 bash scripts/install-dev.sh
 CLIENT_VENV="$(bash scripts/make-peer-venv.sh client)"
+AGENT_VENV="$(bash scripts/make-peer-venv.sh agent)"
 bash scripts/halfstack-up.sh
 load_halfstack_env
 
@@ -17,6 +18,7 @@ export BACKEND_TEST_PG_PORT="$HALFSTACK_PG_PORT"
 export BACKEND_TEST_REDIS_PORT="$HALFSTACK_REDIS_PORT"
 export BACKEND_TEST_ETCD_ADDR="127.0.0.1:${HALFSTACK_ETCD_PORT}"
 export BACKEND_TEST_CLIENT_VENV="$CLIENT_VENV"
+export BACKEND_TEST_AGENT_VENV="$AGENT_VENV"
 
 if [ "$#" -eq 0 ]; then
     set -- -q -ra

@@ -33,7 +33,9 @@ WORKDIR="${HALFSTACK_DIR}/agents"
 WAIT=0
 
 need_value() {
-    [ "$#" -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see $0 --help)"
+    if [ "$#" -lt 2 ] || [ -z "$2" ]; then
+        die "option $1 needs a value (see $0 --help)"
+    fi
 }
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -56,7 +58,9 @@ while [ "$#" -gt 0 ]; do
     esac
 done
 case "$COUNT" in '' | *[!0-9]*) die "-n needs a number, got '${COUNT}'" ;; esac
-[ "$COUNT" -ge 1 ] && [ "$COUNT" -le 99 ] || die "-n must be between 1 and 99"
+if [ "$COUNT" -lt 1 ] || [ "$COUNT" -gt 99 ]; then
+    die "-n must be between 1 and 99"
+fi
 
 if [ -z "$ETCD" ]; then
     if [ -f "${HALFSTACK_DIR}/env" ]; then

@@ -150,6 +150,8 @@ def make_manager_config(db: DatabaseConfig, namespace: str) -> ManagerLocalConfi
         db=db,
         manager=ManagerSection(
             id=unique_name("i-test"),
+            heartbeat_timeout=6.0,
+            scheduler_interval=0.5,
             service_addr=HostPort(host="127.0.0.1", port=free_port()),
             internal_addr=HostPort(host="127.0.0.1", port=free_port()),
         ),

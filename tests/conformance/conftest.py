@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -14,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from ai.backend.manager.config.local import ManagerLocalConfig
-from tests.conftest import REPO_ROOT, make_manager_config, write_manager_toml
+from tests.agent_harness import (
+    DummyAgent,
+    agent_venv_available,
+    start_dummy_agents,
+    stop_all,
+    wait_for_rpc,
+)
+from tests.conftest import ETCD_ADDR, REPO_ROOT, make_manager_config, write_manager_toml
 from tests.signing import ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY
 
 CLIENT_VENV = Path(os.environ.get("BACKEND_TEST_CLIENT_VENV", REPO_ROOT / ".venvs" / "client"))
@@ -26,13 +34,9 @@ class ClientRunner:
     endpoint: str
     workdir: Path
 
-    def run(
-        self,
-        *args: str,
-        access_key: str = ADMIN_ACCESS_KEY,
-        secret_key: str = ADMIN_SECRET_KEY,
-        timeout: float = 60,
-    ) -> subprocess.CompletedProcess[str]:
+    def environment(
+        self, access_key: str = ADMIN_ACCESS_KEY, secret_key: str = ADMIN_SECRET_KEY
+    ) -> dict[str, str]:
         env = {
             key: value
             for key, value in os.environ.items()
@@ -48,6 +52,16 @@ class ClientRunner:
             TERM="dumb",
             NO_COLOR="1",
         )
+        return env
+
+    def run(
+        self,
+        *args: str,
+        access_key: str = ADMIN_ACCESS_KEY,
+        secret_key: str = ADMIN_SECRET_KEY,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        env = self.environment(access_key, secret_key)
         return subprocess.run(
             [str(CLIENT_VENV / "bin" / "backend.ai"), *args],
             cwd=self.workdir,  # an empty directory: the client reads any .env above its cwd
@@ -102,6 +116,36 @@ def manager_process(
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def dummy_agent(
+    manager_process: str,
+    etcd_namespace: str,
+    redis_port: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[DummyAgent]:
+    """One real dummy agent registered to the manager under test."""
+    if not agent_venv_available():
+        if os.environ.get("CI") or "BACKEND_TEST_AGENT_VENV" in os.environ:
+            pytest.fail("the official agent venv is missing (scripts/make-peer-venv.sh agent)")
+        pytest.skip("no official agent venv (run `scripts/make-peer-venv.sh agent`)")
+    agents = asyncio.run(
+        start_dummy_agents(
+            1,
+            workdir=tmp_path_factory.mktemp("agents"),
+            etcd_addr=str(ETCD_ADDR),
+            namespace=etcd_namespace,
+            redis_port=redis_port,
+            id_prefix="i-conformance",
+        )
+    )
+    try:
+        asyncio.run(wait_for_rpc(agents[0]))
+        time.sleep(2)  # a heartbeat or two, so the manager has registered it
+        yield agents[0]
+    finally:
+        stop_all(agents)
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,10 @@ from ai.backend.manager.services.auth.service import AuthService
 from ai.backend.manager.services.auth.usage import KeypairUsageRecorder
 from ai.backend.manager.services.image.service import ImageService
 from ai.backend.manager.services.keypair.service import KeypairService
+from ai.backend.manager.services.session.event_hub import (
+    SessionEventHub,
+    register_session_event_relays,
+)
 from ai.backend.manager.services.session.images import SessionImages
 from ai.backend.manager.services.session.notifier import SessionChangeNotifier
 from ai.backend.manager.services.session.service import SessionService
@@ -96,6 +100,7 @@ class RootContext:
     launcher: SessionLauncher
     coordinator: SchedulingCoordinator
     liveness: AgentLivenessChecker
+    session_events: SessionEventHub
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -200,6 +205,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         )
         notifier.on_enqueued(coordinator.wake)
         register_session_event_handlers(dispatcher, SessionEventHandlers(launcher, sessions))
+        session_events = SessionEventHub()
+        register_session_event_relays(dispatcher, session_events)
 
         # Agents: registry from heartbeats, liveness, and what happens when one goes away.
         last_seen = AgentLastSeen(redis_live)
@@ -252,6 +259,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             launcher=launcher,
             coordinator=coordinator,
             liveness=liveness,
+            session_events=session_events,
         )
 
 
@@ -274,7 +282,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
 
         api_runner = web.AppRunner(
             build_api_app(
-                APIContext(processors=root.processors, auth=root.auth, metrics=root.metrics)
+                APIContext(processors=root.processors, auth=root.auth, metrics=root.metrics),
+                root.session_events,
             ),
             access_log=None,
             shutdown_timeout=10.0,

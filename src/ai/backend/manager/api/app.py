@@ -11,12 +11,15 @@ from ai.backend.manager.api.middlewares.auth import auth_middleware
 from ai.backend.manager.api.middlewares.errors import error_middleware
 from ai.backend.manager.api.middlewares.metrics import metrics_middleware
 from ai.backend.manager.api.middlewares.request_id import request_id_middleware
-from ai.backend.manager.api.rest import auth, gql, manager, root, session
+from ai.backend.manager.api.rest import auth, events, gql, manager, root, session
+from ai.backend.manager.services.session.event_hub import SessionEventHub
 
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 
 
-def build_api_app(context: APIContext, *, allow_origins: str = "*") -> web.Application:
+def build_api_app(
+    context: APIContext, session_events: SessionEventHub, *, allow_origins: str = "*"
+) -> web.Application:
     app = web.Application(
         middlewares=[request_id_middleware, metrics_middleware, error_middleware, auth_middleware],
         client_max_size=MAX_REQUEST_BODY,
@@ -26,6 +29,8 @@ def build_api_app(context: APIContext, *, allow_origins: str = "*") -> web.Appli
     manager.register_routes(app)
     auth.register_routes(app)
     session.register_routes(app)
+    app[events.SESSION_EVENT_HUB] = session_events
+    events.register_routes(app)
     gql.register_routes(app, build_schema())
     cors = aiohttp_cors.setup(
         app,

@@ -214,6 +214,17 @@ def _from_pickle(code: int, obj: Any) -> Any:
                 if isinstance(data, dict):
                     return {str(k): _as_decimal(v) for k, v in data.items()}
         case 7:  # ImageRef dataclass
+            if isinstance(obj, _Recorded) and len(obj.args) == 6:
+                # a constructor call, as image_ref_pickle() builds it
+                name, project, tag, registry, architecture, is_local = obj.args
+                return ImageRefSpec(
+                    name=str(name),
+                    project=None if project is None else str(project),
+                    tag=str(tag),
+                    registry=str(registry),
+                    architecture=str(architecture),
+                    is_local=bool(is_local),
+                )
             if isinstance(obj, _Recorded):
                 state = obj.state_dict()
                 return ImageRefSpec(

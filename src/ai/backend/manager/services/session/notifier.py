@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ai.backend.manager.event_dispatcher.producer import EventProducer
-from ai.backend.manager.events.session import SchedulingEvent, SessionEnqueuedEvent
+from ai.backend.manager.events.session import SchedulingEvent
 from ai.backend.manager.repositories.session import SessionRepository
 from ai.backend.manager.repositories.session.types import SessionRecord, StatusChange
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
-from ai.backend.manager.types import SESSION_TERMINAL_STATUSES
+from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, SessionStatus
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,17 @@ class SessionChangeNotifier:
     def enqueued(self, session: SessionRecord) -> None:
         for listener in self._enqueued_listeners:
             listener()
-        event = SessionEnqueuedEvent(session_id=session.id, creation_id=session.creation_id or "")
+        event = SchedulingEvent(
+            session_id=session.id,
+            creation_id=session.creation_id or "",
+            status_transition=SessionStatus.PENDING.name,
+            reason="enqueued",
+        )
         task = asyncio.create_task(self._broadcast(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _broadcast(self, event: SchedulingEvent | SessionEnqueuedEvent) -> None:
+    async def _broadcast(self, event: SchedulingEvent) -> None:
         try:
             await self._events.broadcast(event, source=self._source)
         except Exception as e:

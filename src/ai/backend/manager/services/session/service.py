@@ -116,7 +116,7 @@ class SessionService:
                 raise PermissionDenied("Only administrators can act on other users' sessions")
         return owner
 
-    async def _find(self, action: SessionRefAction) -> SessionRecord:
+    async def _find(self, action: SessionRefAction, *, live_only: bool = False) -> SessionRecord:
         requester = action.requester
         scope_key: str | None
         scope_domain: str | None = None
@@ -132,7 +132,7 @@ class SessionService:
             action.reference, access_key=scope_key, domain_name=scope_domain
         )
         live = [m for m in matches if m.status not in SESSION_TERMINAL_STATUSES]
-        candidates = live or matches
+        candidates = live if live_only else (live or matches)
         if not candidates:
             raise SessionNotFound(f"No session matches {action.reference!r}")
         exact = [
@@ -332,7 +332,7 @@ class SessionService:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def destroy(self, action: DestroySessionAction) -> SessionRecord:
-        session = await self._find(action)
+        session = await self._find(action, live_only=True)
         await self._runtime.terminate(session, reason="user-requested", forced=action.forced)
         return await self._sessions.get(session.id) or session
 
