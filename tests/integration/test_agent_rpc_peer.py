@@ -41,7 +41,7 @@ class FakeAgent:
     """Records every request: (method, body, ZeroMQ peer id of the caller)."""
 
     def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, Any], bytes]] = []
+        self.requests: list[tuple[str, dict[str, Any], Any]] = []
         self.received = asyncio.Event()
         self.delay = 0.0
 
@@ -211,6 +211,9 @@ async def test_closing_the_pool_fails_waiting_calls_at_once() -> None:
         client = pool.client(AGENT_ID, f"tcp://127.0.0.1:{port}")
         call = asyncio.create_task(client.check_running(uuid.uuid4()))
         await asyncio.wait_for(agent.received.wait(), 5)
+        # a timeout retires the peer while `call` still waits on it
+        with pytest.raises(AgentRPCTimeout):
+            await client.check_running(uuid.uuid4(), rpc_timeout=0.1)
         started = time.monotonic()
         await pool.close()
         with pytest.raises(AgentUnreachable):

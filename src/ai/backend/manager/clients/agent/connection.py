@@ -103,9 +103,10 @@ class AgentConnection:
         self._settings = settings
         self._current: _OpenPeer | None = None
         self._opening: asyncio.Task[_OpenPeer] | None = None
+        # every opened peer not yet being closed (the current one and retired busy ones)
+        self._open_slots: set[_OpenPeer] = set()
         self._closing: set[asyncio.Task[None]] = set()
         self._retired = False
-        self._closed = False
 
     @property
     def retired(self) -> bool:
@@ -114,7 +115,7 @@ class AgentConnection:
     @property
     def idle(self) -> bool:
         """Nothing open, opening or closing."""
-        return self._current is None and self._opening is None and not self._closing
+        return not self._open_slots and self._opening is None and not self._closing
 
     async def invoke(self, method: str, body: bytes, rpc_timeout: float) -> Any:
         """Send one request (a packed RPC body) and return the decoded reply body."""
@@ -138,15 +139,18 @@ class AgentConnection:
     async def close(self) -> None:
         """Close now; calls still waiting for replies fail with AgentUnreachable."""
         self._retired = True
-        self._closed = True
-        if self._opening is not None:
-            self._opening.cancel()
-            with contextlib.suppress(BaseException):
-                await self._opening
-        current, self._current = self._current, None
-        if current is not None and not current.closing:
-            current.retired = current.closing = True
-            await _close_peer(current.peer, fail_pending=True)
+        self._current = None
+        opening = self._opening
+        if opening is not None:
+            opening.cancel()
+            await asyncio.wait([opening])
+            if not opening.cancelled() and opening.exception() is None:
+                self._open_slots.add(opening.result())  # opened just before the cancel
+        slots, self._open_slots = self._open_slots, set()
+        for slot in slots:
+            if not slot.closing:
+                slot.retired = slot.closing = True
+                await _close_peer(slot.peer, fail_pending=True)
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
@@ -182,6 +186,9 @@ class AgentConnection:
         if task.cancelled() or task.exception() is not None:
             return
         slot = task.result()
+        if slot.closing:
+            return
+        self._open_slots.add(slot)
         if self._retired:
             slot.retired = True
             self._schedule_close(slot)
@@ -246,6 +253,7 @@ class AgentConnection:
         if slot.closing:
             return
         slot.closing = True
+        self._open_slots.discard(slot)
         task = asyncio.create_task(_close_peer(slot.peer))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
