@@ -6,6 +6,7 @@ addresses come from the BACKEND_TEST_* variables `scripts/run-tests.sh` exports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -86,14 +87,14 @@ async def empty_database(pg_admin_dsn: str) -> AsyncIterator[DatabaseConfig]:
         await _drop_database(pg_admin_dsn, name)
 
 
-@pytest_asyncio.fixture(scope="session")
-async def schema_database(pg_admin_dsn: str) -> AsyncIterator[DatabaseConfig]:
-    """One database per test session with the schema and the sample fixtures loaded."""
+@contextlib.asynccontextmanager
+async def sample_database(admin_dsn: str) -> AsyncIterator[DatabaseConfig]:
+    """A new database with the schema and the sample fixtures loaded; dropped afterwards."""
     from ai.backend.manager.repositories.schema import schema_oneshot
     from ai.backend.manager.services.fixture import populate_fixture_file
 
     name = unique_name("test_mgr")
-    await _create_database(pg_admin_dsn, name)
+    await _create_database(admin_dsn, name)
     config = database_config(name)
     engine = create_engine(config)
     try:
@@ -107,7 +108,14 @@ async def schema_database(pg_admin_dsn: str) -> AsyncIterator[DatabaseConfig]:
         yield config
     finally:
         await engine.dispose()
-        await _drop_database(pg_admin_dsn, name)
+        await _drop_database(admin_dsn, name)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def schema_database(pg_admin_dsn: str) -> AsyncIterator[DatabaseConfig]:
+    """One database per test session with the schema and the sample fixtures loaded."""
+    async with sample_database(pg_admin_dsn) as config:
+        yield config
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -127,9 +135,9 @@ def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         yield port
 
 
-@pytest_asyncio.fixture(scope="session")
-async def etcd_namespace(redis_port: int) -> AsyncIterator[str]:
-    """A private etcd namespace with `config/redis/addr` set; removed afterwards."""
+@contextlib.asynccontextmanager
+async def private_namespace(redis_port: int) -> AsyncIterator[str]:
+    """A new etcd namespace with `config/redis/addr` set; removed afterwards."""
     namespace = unique_name("test")
     client = EtcdClient(host=ETCD_ADDR.host, port=ETCD_ADDR.port, namespace=namespace)
     await client.put("config/redis/addr", f"127.0.0.1:{redis_port}")
@@ -137,6 +145,12 @@ async def etcd_namespace(redis_port: int) -> AsyncIterator[str]:
         yield namespace
     finally:
         await client.delete_prefix("")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def etcd_namespace(redis_port: int) -> AsyncIterator[str]:
+    async with private_namespace(redis_port) as namespace:
+        yield namespace
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
-from ai.backend.manager.config.local import ManagerLocalConfig
+from ai.backend.manager.config.local import DatabaseConfig, ManagerLocalConfig
 from tests.agent_harness import (
     DummyAgent,
     agent_venv_available,
@@ -22,7 +23,15 @@ from tests.agent_harness import (
     stop_all,
     wait_for_rpc,
 )
-from tests.conftest import ETCD_ADDR, REPO_ROOT, make_manager_config, write_manager_toml
+from tests.conftest import (
+    ETCD_ADDR,
+    REPO_ROOT,
+    make_manager_config,
+    private_namespace,
+    sample_database,
+    write_manager_toml,
+)
+from tests.redis_server import private_redis
 from tests.signing import ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY
 
 CLIENT_VENV = Path(os.environ.get("BACKEND_TEST_CLIENT_VENV", REPO_ROOT / ".venvs" / "client"))
@@ -87,7 +96,34 @@ def _wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"the manager did not answer on {url} within {timeout} s")
 
 
-@pytest.fixture(scope="session")
+# The conformance suite gets a stack of its own (database, Redis server, etcd namespace), torn
+# down when the package ends, so its manager and agent never meet the integration tests'.
+
+
+@pytest.fixture(scope="package")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    with private_redis(tmp_path_factory.mktemp("conformance-redis")) as port:
+        yield port
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
+async def etcd_namespace(redis_port: int) -> AsyncIterator[str]:
+    async with private_namespace(redis_port) as namespace:
+        yield namespace
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
+async def schema_database(pg_admin_dsn: str) -> AsyncIterator[DatabaseConfig]:
+    async with sample_database(pg_admin_dsn) as config:
+        yield config
+
+
+@pytest.fixture(scope="package")
+def manager_config(schema_database: DatabaseConfig, etcd_namespace: str) -> ManagerLocalConfig:
+    return make_manager_config(schema_database, etcd_namespace)
+
+
+@pytest.fixture(scope="package")
 def manager_process(
     manager_config: ManagerLocalConfig, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
@@ -118,7 +154,7 @@ def manager_process(
             process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dummy_agent(
     manager_process: str,
     etcd_namespace: str,
@@ -148,7 +184,7 @@ def dummy_agent(
         stop_all(agents)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def client(manager_process: str, tmp_path_factory: pytest.TempPathFactory) -> ClientRunner:
     if not (CLIENT_VENV / "bin" / "backend.ai").exists():
         if os.environ.get("CI") or "BACKEND_TEST_CLIENT_VENV" in os.environ:

@@ -61,6 +61,47 @@ def test_logs(client: ClientRunner, session_id: str) -> None:
     assert "my logs" in result.stdout
 
 
+def test_ls_lists_files_without_crashing(client: ClientRunner, session_id: str) -> None:
+    result = client.run("session", "ls", "cf-sess")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+
+
+def test_upload_sends_the_file_to_the_agent(client: ClientRunner, session_id: str) -> None:
+    (client.workdir / "hello.txt").write_text("hello from the client\n")
+    try:
+        result = client.run("session", "upload", "cf-sess", "hello.txt")
+    finally:
+        (client.workdir / "hello.txt").unlink()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+
+
+def test_download_of_a_file_the_agent_lacks_is_a_clean_404(
+    client: ClientRunner, session_id: str
+) -> None:
+    # The dummy backend keeps no files: the manager reports the file as missing.
+    result = client.run("session", "download", "cf-sess", "hello.txt")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "No file 'hello.txt'" in output, output
+    assert "Traceback" not in output
+
+
+def test_restart_refused_by_the_agent_keeps_the_session_running(
+    client: ClientRunner, session_id: str
+) -> None:
+    # The dummy backend cannot restart kernels (it keeps no kernel config to reload):
+    # the CLI gets the agent's error and the session goes back to RUNNING.
+    result = client.run("session", "restart", "cf-sess")
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    info = client.run("session", "info", session_id)
+    assert "RUNNING" in info.stdout, info.stdout + info.stderr
+
+
 def test_events_stream_ends_when_the_session_is_destroyed(
     client: ClientRunner, session_id: str
 ) -> None:

@@ -270,7 +270,7 @@ async def test_insufficient_resources_is_an_agent_error(agent_env: AgentEnv) -> 
             session_id, [kernel_id], [config], CLUSTER_INFO, {kernel_id: image_ref()}
         )
     assert info.value.exc_name in {"InsufficientResource", "ResourceError"}
-    assert info.value.status_code == 500
+    assert info.value.status_code == 502
 
 
 async def test_destroying_an_unknown_kernel_succeeds(agent_env: AgentEnv) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +17,18 @@ from ai.backend.manager.actions.session import (
     CreateSessionAction,
     CreateSessionResult,
     DestroySessionAction,
+    DownloadSessionFileAction,
+    DownloadSessionFilesAction,
     ExecuteCodeAction,
     GetSessionByIdAction,
     GetSessionInfoAction,
     GetSessionLogsAction,
     InterruptSessionAction,
+    ListSessionFilesAction,
     ListSessionsAction,
     RenameSessionAction,
     RestartSessionAction,
+    UploadSessionFilesAction,
 )
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.repositories.keypair.types import KeypairDetail
@@ -57,6 +62,10 @@ class SessionProcessors:
     complete: ActionProcessor[CompleteCodeAction, Any]
     execute: ActionProcessor[ExecuteCodeAction, dict[str, Any]]
     get_logs: ActionProcessor[GetSessionLogsAction, str]
+    list_files: ActionProcessor[ListSessionFilesAction, dict[str, Any]]
+    upload_files: ActionProcessor[UploadSessionFilesAction, None]
+    download_files: ActionProcessor[DownloadSessionFilesAction, Sequence[bytes]]
+    download_single: ActionProcessor[DownloadSessionFileAction, bytes]
 
 
 @dataclass(frozen=True)
@@ -95,5 +104,9 @@ def build_processors(services: Services, metrics: ManagerMetrics) -> Processors:
             complete=ActionProcessor(session.complete, metrics=metrics),
             execute=ActionProcessor(session.execute, metrics=metrics),
             get_logs=ActionProcessor(session.get_logs, metrics=metrics),
+            list_files=ActionProcessor(session.list_files, metrics=metrics),
+            upload_files=ActionProcessor(session.upload_files, metrics=metrics),
+            download_files=ActionProcessor(session.download_files, metrics=metrics),
+            download_single=ActionProcessor(session.download_single, metrics=metrics),
         ),
     )

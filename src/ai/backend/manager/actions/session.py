@@ -121,6 +121,34 @@ class ExecuteCodeAction(SessionRefAction):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ListSessionFilesAction(SessionRefAction):
+    operation_type: ClassVar[str] = "list_files"
+
+    path: str = "."
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadSessionFilesAction(SessionRefAction):
+    operation_type: ClassVar[str] = "upload_files"
+
+    files: list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownloadSessionFilesAction(SessionRefAction):
+    operation_type: ClassVar[str] = "download_files"
+
+    paths: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownloadSessionFileAction(SessionRefAction):
+    operation_type: ClassVar[str] = "download_single"
+
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ListSessionsAction(Action):
     entity_type: ClassVar[str] = "session"
     operation_type: ClassVar[str] = "list"

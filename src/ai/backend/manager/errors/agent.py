@@ -38,7 +38,8 @@ class AgentRPCError(BackendAIError):
     """The agent answered with an error: `exc_name` is the agent-side exception class name
     (e.g. `InsufficientResource`, `ResourceError`, `AgentIdNotFoundError`, `KeyError`)."""
 
-    status_code = 500
+    # the agent, not this server, failed: a gateway error rather than an internal one
+    status_code = 502
     error_type = "agent-error"
     error_title = "Agent error."
     error_domain = "agent"

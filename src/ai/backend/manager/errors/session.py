@@ -34,7 +34,7 @@ class InvalidSessionRequest(BackendAIError):
 
 
 class QuotaExceeded(BackendAIError):
-    status_code = 412
+    status_code = 400
     error_type = "quota-exceeded"
     error_title = "You have reached your resource limit."
     error_domain = "session"
@@ -44,4 +44,11 @@ class SessionNotRunning(BackendAIError):
     status_code = 409
     error_type = "invalid-session-state"
     error_title = "The session is not in a state that allows this operation."
+    error_domain = "session"
+
+
+class SessionFileNotFound(BackendAIError):
+    status_code = 404
+    error_type = "session-file-not-found"
+    error_title = "No such file in the session."
     error_domain = "session"

@@ -160,7 +160,8 @@ class SchedulingCoordinator:
             now - timedelta(seconds=t.prepare_timeout),
         )
         stuck_creating = await self._sessions.sessions_stuck(
-            [SessionStatus.CREATING], now - timedelta(seconds=t.create_timeout)
+            [SessionStatus.CREATING, SessionStatus.RESTARTING],
+            now - timedelta(seconds=t.create_timeout),
         )
         for session_id in [*stuck_preparing, *stuck_creating]:
             session = await self._sessions.get(session_id)

@@ -17,7 +17,11 @@ from typing import Any, Protocol
 
 from ai.backend.manager.clients.agent.types import ImageRefSpec
 from ai.backend.manager.errors.agent import AgentRPCError, AgentUnreachable
-from ai.backend.manager.errors.session import SessionNotFound, SessionNotRunning
+from ai.backend.manager.errors.session import (
+    SessionFileNotFound,
+    SessionNotFound,
+    SessionNotRunning,
+)
 from ai.backend.manager.repositories.session import SessionRepository
 from ai.backend.manager.repositories.session.types import (
     KernelRecord,
@@ -71,6 +75,17 @@ class AgentClient(Protocol):
         opts: dict[str, Any],
         flush_timeout: float,
     ) -> Any: ...
+    async def restart_kernel(
+        self,
+        session_id: str,
+        kernel_id: str,
+        kernel_image: ImageRefSpec,
+        updated_config: dict[str, Any],
+    ) -> dict[str, Any]: ...
+    async def list_files(self, kernel_id: str, path: str) -> dict[str, Any]: ...
+    async def upload_file(self, kernel_id: str, filename: str, filedata: bytes) -> None: ...
+    async def download_file(self, kernel_id: str, filepath: str) -> bytes: ...
+    async def download_single(self, kernel_id: str, filepath: str) -> bytes: ...
 
 
 class AgentClients(Protocol):
@@ -395,7 +410,74 @@ class SessionLauncher:
         return normalise_execution_result(run_id, result)
 
     async def restart(self, session: SessionRecord) -> None:
-        raise SessionNotRunning("Restarting kernels is not supported yet")
+        """Ask each kernel's agent to re-create its container; RUNNING again afterwards.
+
+        If an agent refuses, its kernel keeps the container it had and the session goes
+        back to RUNNING; the agent's error is raised to the caller.
+        """
+        change = await self._sessions.transition_session(
+            session.id,
+            SessionStatus.RESTARTING,
+            kernel_target=KernelStatus.RESTARTING,
+            reason="restarting",
+        )
+        if change is None:
+            raise SessionNotRunning(f"The session {session.name!r} is not RUNNING")
+        await self._changed([change])
+        kernels = [k for k in session.kernels if k.agent is not None]
+
+        async def restart_one(kernel: KernelRecord) -> None:
+            _, image_ref = await self._images.image_config(kernel.image, kernel.architecture)
+            info = await self._client(kernel).restart_kernel(
+                str(session.id), str(kernel.id), image_ref, {}
+            )
+            await self._changed(
+                await self._sessions.mark_kernel_started(kernel.id, dict(info or {}))
+            )
+
+        outcomes = await asyncio.gather(*(restart_one(k) for k in kernels), return_exceptions=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            changes = await self._sessions.transition_kernels(
+                [k.id for k in kernels], KernelStatus.RUNNING, reason="restart-failed"
+            )
+            await self._changed(changes)
+            raise failures[0]
+
+    # --- files in the main kernel -------------------------------------------------------------
+
+    async def list_files(self, session: SessionRecord, path: str) -> dict[str, Any]:
+        kernel = self._main(session)
+        result = await self._client(kernel).list_files(str(kernel.id), path)
+        # an agent that lists nothing (the dummy backend) answers with empty strings
+        return {
+            "files": result.get("files") or "[]",
+            "errors": result.get("errors") or "",
+            "abspath": result.get("abspath") or path,
+        }
+
+    async def upload_files(self, session: SessionRecord, files: list[tuple[str, bytes]]) -> None:
+        kernel = self._main(session)
+        client = self._client(kernel)
+        for filename, data in files:
+            await client.upload_file(str(kernel.id), filename, data)
+
+    async def download_files(self, session: SessionRecord, paths: list[str]) -> list[bytes]:
+        """One tar archive per path."""
+        kernel = self._main(session)
+        client = self._client(kernel)
+        archives = await asyncio.gather(*(client.download_file(str(kernel.id), p) for p in paths))
+        for path, archive in zip(paths, archives, strict=True):
+            if not archive:
+                raise SessionFileNotFound(f"No file {path!r} in the session {session.name!r}")
+        return list(archives)
+
+    async def download_single(self, session: SessionRecord, path: str) -> bytes:
+        kernel = self._main(session)
+        data: bytes = await self._client(kernel).download_single(str(kernel.id), path)
+        if not data:
+            raise SessionFileNotFound(f"No file {path!r} in the session {session.name!r}")
+        return data
 
 
 def normalise_execution_result(run_id: str, result: Any) -> dict[str, Any]:

@@ -10,19 +10,23 @@ import logging
 import uuid
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, MultipartWriter, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ai.backend.manager.actions.session import (
     CompleteCodeAction,
     CreateSessionAction,
     DestroySessionAction,
+    DownloadSessionFileAction,
+    DownloadSessionFilesAction,
     ExecuteCodeAction,
     GetSessionInfoAction,
     GetSessionLogsAction,
     InterruptSessionAction,
+    ListSessionFilesAction,
     RenameSessionAction,
     RestartSessionAction,
+    UploadSessionFilesAction,
 )
 from ai.backend.manager.api.context import api_context, current_user
 from ai.backend.manager.api.routing import read_json_object
@@ -369,6 +373,78 @@ async def stream_execute(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+async def list_files(request: web.Request) -> web.Response:
+    """The client sends `{"path": ...}` as a JSON body on this GET; a query works too."""
+    path = request.query.get("path")
+    if path is None and request.can_read_body:
+        body = await read_json_object(request)
+        path = body.get("path") if isinstance(body.get("path"), str) else None
+    action = ListSessionFilesAction(
+        requester=current_user(request),
+        reference=_session_ref(request),
+        owner_access_key=_owner(request),
+        path=path or ".",
+    )
+    result = await api_context(request).processors.session.list_files.run(action)
+    return web.json_response(result)
+
+
+async def upload_files(request: web.Request) -> web.Response:
+    if not request.content_type.startswith("multipart/"):
+        raise InvalidAPIParameters("Send the files as multipart/form-data")
+    files: list[tuple[str, bytes]] = []
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise InvalidAPIParameters("Nested multipart uploads are not supported")
+        if not part.filename:
+            raise InvalidAPIParameters("Every part needs a filename")
+        data = await part.read()
+        files.append((part.filename, bytes(data)))
+    action = UploadSessionFilesAction(
+        requester=current_user(request),
+        reference=_session_ref(request),
+        owner_access_key=_owner(request),
+        files=files,
+    )
+    await api_context(request).processors.session.upload_files.run(action)
+    return web.Response(status=204)
+
+
+async def download_files(request: web.Request) -> web.Response:
+    paths = [p for raw in request.query.getall("files", []) for p in raw.split(",") if p]
+    if not paths and request.can_read_body:
+        body = await read_json_object(request)
+        raw_files = body.get("files")
+        if isinstance(raw_files, list):
+            paths = [str(p) for p in raw_files]
+    action = DownloadSessionFilesAction(
+        requester=current_user(request),
+        reference=_session_ref(request),
+        owner_access_key=_owner(request),
+        paths=paths,
+    )
+    archives = await api_context(request).processors.session.download_files.run(action)
+    writer = MultipartWriter("mixed")
+    for archive in archives:
+        writer.append(archive, {"Content-Type": "application/x-tar"})
+    return web.Response(body=writer)
+
+
+async def download_single(request: web.Request) -> web.Response:
+    path = request.query.get("file")
+    if not path:
+        raise InvalidAPIParameters("Give the file to download as the `file` query parameter")
+    action = DownloadSessionFileAction(
+        requester=current_user(request),
+        reference=_session_ref(request),
+        owner_access_key=_owner(request),
+        path=path,
+    )
+    data = await api_context(request).processors.session.download_single.run(action)
+    return web.Response(body=data, content_type="application/octet-stream")
+
+
 def register_routes(app: web.Application) -> None:
     r = app.router
     r.add_post("/session", create_session)
@@ -380,5 +456,10 @@ def register_routes(app: web.Application) -> None:
     r.add_post("/session/{session_name}/interrupt", interrupt)
     r.add_post("/session/{session_name}/complete", complete)
     r.add_get("/session/{session_name}/logs", get_logs)
+    r.add_get("/session/{session_name}/files", list_files)
+    r.add_post("/session/{session_name}/upload", upload_files)
+    r.add_post("/session/{session_name}/download", download_files)
+    r.add_get("/session/{session_name}/download_single", download_single)
+    r.add_post("/session/{session_name}/download_single", download_single)
     r.add_get("/session/{session_name}/status-history", status_history)
     r.add_get("/stream/session/{session_name}/execute", stream_execute)

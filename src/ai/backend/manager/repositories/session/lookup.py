@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import association_groups_users, groups
 from ai.backend.manager.models.keypair import keypairs
+from ai.backend.manager.models.resource_policy import keypair_resource_policies
 from ai.backend.manager.models.scaling_group import (
     scaling_groups,
     sgroups_for_domains,
@@ -31,6 +32,8 @@ class SessionOwner:
     role: str
     domain_name: str
     domain_id: uuid.UUID
+    # from the keypair's resource policy; None when the keypair has no policy row
+    max_containers_per_session: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +69,14 @@ class SessionLookupRepository:
                 users.c.role,
                 users.c.domain_name,
                 domains.c.id.label("domain_id"),
+                keypair_resource_policies.c.max_containers_per_session,
             )
             .select_from(
-                keypairs.join(users, users.c.uuid == keypairs.c.user).join(
-                    domains, domains.c.name == users.c.domain_name
+                keypairs.join(users, users.c.uuid == keypairs.c.user)
+                .join(domains, domains.c.name == users.c.domain_name)
+                .outerjoin(
+                    keypair_resource_policies,
+                    keypair_resource_policies.c.name == keypairs.c.resource_policy,
                 )
             )
             .where(keypairs.c.access_key == access_key)
@@ -86,6 +93,7 @@ class SessionLookupRepository:
             role=_text(row.role),
             domain_name=row.domain_name,
             domain_id=row.domain_id,
+            max_containers_per_session=row.max_containers_per_session,
         )
 
     async def find_project(self, domain_name: str, name_or_id: str) -> ProjectRef | None:

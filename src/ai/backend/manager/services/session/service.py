@@ -13,19 +13,24 @@ from ai.backend.manager.actions.session import (
     CreateSessionAction,
     CreateSessionResult,
     DestroySessionAction,
+    DownloadSessionFileAction,
+    DownloadSessionFilesAction,
     ExecuteCodeAction,
     GetSessionByIdAction,
     GetSessionInfoAction,
     GetSessionLogsAction,
     InterruptSessionAction,
+    ListSessionFilesAction,
     ListSessionsAction,
     RenameSessionAction,
     RestartSessionAction,
     SessionRefAction,
+    UploadSessionFilesAction,
 )
 from ai.backend.manager.errors.base import PermissionDenied
 from ai.backend.manager.errors.session import (
     InvalidSessionRequest,
+    QuotaExceeded,
     SessionAlreadyExists,
     SessionNotFound,
     SessionNotRunning,
@@ -57,6 +62,9 @@ from ai.backend.manager.types import (
 DEFAULT_SLOTS: Mapping[str, Decimal] = {"cpu": Decimal(1), "mem": Decimal(1024**3)}
 # How long `POST /session` waits for RUNNING when the client gives no maxWaitSeconds.
 DEFAULT_CREATE_WAIT = 600.0
+# File transfers through the API are for small files; large ones go through virtual folders.
+MAX_TRANSFER_FILES = 5
+MAX_UPLOAD_BYTES = 1024 * 1024
 
 
 class ImageResolver(Protocol):
@@ -75,6 +83,12 @@ class SessionRuntime(Protocol):
         self, session: SessionRecord, run_id: str | None, mode: str, code: str, opts: dict[str, Any]
     ) -> dict[str, Any]: ...
     async def restart(self, session: SessionRecord) -> None: ...
+    async def list_files(self, session: SessionRecord, path: str) -> dict[str, Any]: ...
+    async def upload_files(
+        self, session: SessionRecord, files: list[tuple[str, bytes]]
+    ) -> None: ...
+    async def download_files(self, session: SessionRecord, paths: list[str]) -> list[bytes]: ...
+    async def download_single(self, session: SessionRecord, path: str) -> bytes: ...
 
 
 def _is_admin(user: AuthenticatedUser) -> bool:
@@ -192,6 +206,13 @@ class SessionService:
             raise InvalidSessionRequest(
                 f"The resource group {resource_group.name!r} does not allow "
                 f"{action.session_type.value} sessions"
+            )
+
+        limit = owner.max_containers_per_session
+        if limit is not None and limit > 0 and action.cluster_size > limit:
+            raise QuotaExceeded(
+                f"The session asks for {action.cluster_size} containers, but your keypair's "
+                f"resource policy allows at most {limit} per session"
             )
 
         image = await self._images.resolve(action.image, action.architecture)
@@ -364,6 +385,36 @@ class SessionService:
         return await self._runtime.execute(
             session, action.run_id, action.mode, action.code, action.options
         )
+
+    # --- files in the main container ------------------------------------------------------------
+
+    async def list_files(self, action: ListSessionFilesAction) -> dict[str, Any]:
+        session = await self._require_running(action)
+        return await self._runtime.list_files(session, action.path)
+
+    async def upload_files(self, action: UploadSessionFilesAction) -> None:
+        if len(action.files) > MAX_TRANSFER_FILES:
+            raise InvalidSessionRequest(f"Upload at most {MAX_TRANSFER_FILES} files at once")
+        for filename, data in action.files:
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise InvalidSessionRequest(
+                    f"{filename!r} is larger than {MAX_UPLOAD_BYTES} bytes: "
+                    "use a virtual folder for large files"
+                )
+        session = await self._require_running(action)
+        await self._runtime.upload_files(session, action.files)
+
+    async def download_files(self, action: DownloadSessionFilesAction) -> list[bytes]:
+        if not action.paths:
+            raise InvalidSessionRequest("Name at least one file to download")
+        if len(action.paths) > MAX_TRANSFER_FILES:
+            raise InvalidSessionRequest(f"Download at most {MAX_TRANSFER_FILES} files at once")
+        session = await self._require_running(action)
+        return await self._runtime.download_files(session, action.paths)
+
+    async def download_single(self, action: DownloadSessionFileAction) -> bytes:
+        session = await self._require_running(action)
+        return await self._runtime.download_single(session, action.path)
 
     async def _require_running(self, action: SessionRefAction) -> SessionRecord:
         session = await self._find(action)
