@@ -6,7 +6,7 @@
 #
 # It sets the client's BACKEND_* variables (the example keypair that
 # `make dev` loads from sample-configs/example-keypairs.json) and puts the dev
-# venv's bin/ first on PATH.
+# venv's bin/ first on PATH: its `backend.ai` has both `mgr` and the official client.
 
 _bai_root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
 
@@ -20,9 +20,4 @@ case ":${PATH}:" in
     *) export PATH="${_bai_root}/.venv/bin:${PATH}" ;;
 esac
 
-# The official client may live only in its own venv (scripts/make-peer-venv.sh client).
-if [ -x "${_bai_root}/.venvs/client/bin/backend.ai" ] \
-    && ! "${_bai_root}/.venv/bin/python" -c 'import ai.backend.client' >/dev/null 2>&1; then
-    echo "note: the dev venv has no official client; use ${_bai_root}/.venvs/client/bin/backend.ai" >&2
-fi
 unset _bai_root

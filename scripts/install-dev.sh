@@ -28,7 +28,7 @@ if [ -f "$STAMP" ] && [ ! "pyproject.toml" -nt "$STAMP" ]; then
     exit 0
 fi
 
-log "pip install -e '.[dev]' into ${VENV} (this can take a few minutes the first time)"
-PIP_NO_INPUT=1 "${VENV}/bin/python" -m pip install -qq --disable-pip-version-check -e '.[dev]'
+log "pip install -e '.[dev,client]' into ${VENV} (this can take a few minutes the first time)"
+PIP_NO_INPUT=1 "${VENV}/bin/python" -m pip install -qq --disable-pip-version-check -e '.[dev,client]'
 touch "$STAMP"
 log "dev venv ready (${VENV})"
