@@ -58,8 +58,8 @@ from ai.backend.manager.services.agent.service import AgentService
 from ai.backend.manager.services.announcement.service import AnnouncementService
 from ai.backend.manager.services.auth.service import AuthService
 from ai.backend.manager.services.auth.usage import KeypairUsageRecorder
+from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.image.service import ImageService
-from ai.backend.manager.services.keypair.service import KeypairService
 from ai.backend.manager.services.session.event_hub import (
     SessionEventHub,
     register_session_event_relays,
@@ -151,9 +151,10 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         manager_id = config.manager.id
         keypair_repository = KeypairRepository(engine)
         keypair_usage = KeypairUsageRecorder(keypair_repository)
+        keypair_cache = KeypairCache(redis_live, ttl=config.manager.keypair_cache_ttl)
         auth = AuthService(
             keypairs=keypair_repository,
-            cache=KeypairCache(redis_live, ttl=config.manager.keypair_cache_ttl),
+            cache=keypair_cache,
             usage=keypair_usage,
         )
 
@@ -228,7 +229,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
 
         agent_service.add_gone_listener(agent_gone)
         agent_service.add_address_changed_listener(agent_address_changed)
-        register_agent_event_handlers(dispatcher, build_agent_processors(agent_service, metrics))
+        agent_processors = build_agent_processors(agent_service, metrics)
+        register_agent_event_handlers(dispatcher, agent_processors)
         liveness = AgentLivenessChecker(
             last_seen,
             events,
@@ -238,10 +240,10 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         )
 
         services = Services(
-            keypair=KeypairService(keypair_repository),
             announcement=AnnouncementService(etcd),
             session=session_service,
         )
+        admin_deps = AdminDeps(config=config, db=engine, etcd=etcd, keypair_cache=keypair_cache)
         yield RootContext(
             config=config,
             etcd=etcd,
@@ -251,7 +253,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             metrics=metrics,
             auth=auth,
             keypair_usage=keypair_usage,
-            processors=build_processors(services, metrics),
+            processors=build_processors(services, agent_processors, admin_deps, metrics),
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,

@@ -11,7 +11,6 @@ from ai.backend.manager.actions.announcement import (
     UpdateAnnouncementAction,
 )
 from ai.backend.manager.actions.base import ActionProcessor
-from ai.backend.manager.actions.keypair import GetKeypairAction
 from ai.backend.manager.actions.session import (
     CompleteCodeAction,
     CreateSessionAction,
@@ -31,16 +30,34 @@ from ai.backend.manager.actions.session import (
     UploadSessionFilesAction,
 )
 from ai.backend.manager.metrics.registry import ManagerMetrics
-from ai.backend.manager.repositories.keypair.types import KeypairDetail
 from ai.backend.manager.repositories.session.types import SessionRecord
+from ai.backend.manager.services.agent.processors import AgentProcessors
 from ai.backend.manager.services.announcement.service import Announcement, AnnouncementService
-from ai.backend.manager.services.keypair.service import KeypairService
+from ai.backend.manager.services.deps import AdminDeps
+from ai.backend.manager.services.domain.processors import (
+    DomainProcessors,
+    build_domain_processors,
+)
+from ai.backend.manager.services.group.processors import GroupProcessors, build_group_processors
+from ai.backend.manager.services.image.processors import ImageProcessors, build_image_processors
+from ai.backend.manager.services.keypair.processors import (
+    KeypairProcessors,
+    build_keypair_processors,
+)
+from ai.backend.manager.services.resource_policy.processors import (
+    ResourcePolicyProcessors,
+    build_resource_policy_processors,
+)
+from ai.backend.manager.services.scaling_group.processors import (
+    ScalingGroupProcessors,
+    build_scaling_group_processors,
+)
 from ai.backend.manager.services.session.service import SessionService
-
-
-@dataclass(frozen=True)
-class KeypairProcessors:
-    get: ActionProcessor[GetKeypairAction, KeypairDetail]
+from ai.backend.manager.services.storage.processors import (
+    StorageProcessors,
+    build_storage_processors,
+)
+from ai.backend.manager.services.user.processors import UserProcessors, build_user_processors
 
 
 @dataclass(frozen=True)
@@ -70,24 +87,40 @@ class SessionProcessors:
 
 @dataclass(frozen=True)
 class Processors:
-    keypair: KeypairProcessors
     announcement: AnnouncementProcessors
     session: SessionProcessors
+    agent: AgentProcessors
+    # the administration areas: each builds its own repositories and service from AdminDeps
+    domain: DomainProcessors
+    group: GroupProcessors
+    scaling_group: ScalingGroupProcessors
+    user: UserProcessors
+    keypair: KeypairProcessors
+    resource_policy: ResourcePolicyProcessors
+    image: ImageProcessors
+    storage: StorageProcessors
 
 
 @dataclass(frozen=True)
 class Services:
-    keypair: KeypairService
     announcement: AnnouncementService
     session: SessionService
 
 
-def build_processors(services: Services, metrics: ManagerMetrics) -> Processors:
+def build_processors(
+    services: Services, agent: AgentProcessors, deps: AdminDeps, metrics: ManagerMetrics
+) -> Processors:
     session = services.session
     return Processors(
-        keypair=KeypairProcessors(
-            get=ActionProcessor(services.keypair.get_keypair, metrics=metrics),
-        ),
+        agent=agent,
+        domain=build_domain_processors(deps, metrics),
+        group=build_group_processors(deps, metrics),
+        scaling_group=build_scaling_group_processors(deps, metrics),
+        user=build_user_processors(deps, metrics),
+        keypair=build_keypair_processors(deps, metrics),
+        resource_policy=build_resource_policy_processors(deps, metrics),
+        image=build_image_processors(deps, metrics),
+        storage=build_storage_processors(deps, metrics),
         announcement=AnnouncementProcessors(
             get=ActionProcessor(services.announcement.get, metrics=metrics),
             update=ActionProcessor(services.announcement.update, metrics=metrics),

@@ -1,90 +1,60 @@
-"""The GraphQL schema: root query and mutation types."""
-
-import uuid
+"""The GraphQL schema: the root query and mutation types, merged from one module per area."""
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import Info
+from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
-from ai.backend.manager.actions.keypair import GetKeypairAction
-from ai.backend.manager.actions.session import GetSessionByIdAction, ListSessionsAction
-from ai.backend.manager.api.gql.context import GQLContext
-from ai.backend.manager.api.gql.types.keypair import KeyPair
-from ai.backend.manager.api.gql.types.session import (
-    JSON_STRING_SCALAR,
-    ComputeSession,
-    ComputeSessionList,
-    JSONString,
-    parse_status_filter,
+from ai.backend.manager.api.gql.agent import AgentMutation, AgentQuery
+from ai.backend.manager.api.gql.domain import DomainMutation, DomainQuery
+from ai.backend.manager.api.gql.group import GroupMutation, GroupQuery
+from ai.backend.manager.api.gql.image import ImageMutation, ImageQuery
+from ai.backend.manager.api.gql.keypair import KeypairMutation, KeypairQuery
+from ai.backend.manager.api.gql.resource_policy import (
+    ResourcePolicyMutation,
+    ResourcePolicyQuery,
 )
-from ai.backend.manager.errors.base import InvalidAPIParameters
+from ai.backend.manager.api.gql.scaling_group import ScalingGroupMutation, ScalingGroupQuery
+from ai.backend.manager.api.gql.session import SessionQuery
+from ai.backend.manager.api.gql.storage import StorageMutation, StorageQuery
+from ai.backend.manager.api.gql.types.session import JSON_STRING_SCALAR, JSONString
+from ai.backend.manager.api.gql.user import UserMutation, UserQuery
 
-
-@strawberry.type
-class Query:
-    @strawberry.field(description="A keypair: the caller's own unless `access_key` names another.")
-    async def keypair(
-        self,
-        info: Info[GQLContext, None],
-        domain_name: str | None = None,
-        access_key: str | None = None,
-    ) -> KeyPair | None:
-        ctx = info.context
-        detail = await ctx.processors.keypair.get.run(
-            GetKeypairAction(requester=ctx.user, access_key=access_key)
-        )
-        return KeyPair.from_detail(detail)
-
-    @strawberry.field(description="A compute session by id; null if none is visible to the caller.")
-    async def compute_session(
-        self, info: Info[GQLContext, None], id: uuid.UUID
-    ) -> ComputeSession | None:
-        ctx = info.context
-        record = await ctx.processors.session.get_by_id.run(
-            GetSessionByIdAction(requester=ctx.user, session_id=id)
-        )
-        return ComputeSession.from_record(record) if record is not None else None
-
-    @strawberry.field(
-        description=(
-            "A page of the compute sessions visible to the caller, newest first. `status` is a"
-            " comma-joined list of status names. `filter` and `order` (the query mini-languages)"
-            " are accepted but not applied yet; `domain_name` is not applied either (admins see"
-            " their own domain, superadmins every domain)."
-        )
-    )
-    async def compute_session_list(
-        self,
-        info: Info[GQLContext, None],
-        limit: int,
-        offset: int,
-        status: str | None = None,
-        access_key: str | None = None,
-        filter: str | None = None,
-        order: str | None = None,
-        group_id: uuid.UUID | None = None,
-        domain_name: str | None = None,
-    ) -> ComputeSessionList:
-        if limit < 0 or offset < 0:
-            raise InvalidAPIParameters("`limit` and `offset` must not be negative")
-        ctx = info.context
-        records, total = await ctx.processors.session.list.run(
-            ListSessionsAction(
-                requester=ctx.user,
-                statuses=parse_status_filter(status),
-                access_key=access_key,
-                group_id=group_id,
-                limit=limit,
-                offset=offset,
-            )
-        )
-        return ComputeSessionList(
-            items=[ComputeSession.from_record(r) for r in records], total_count=total
-        )
+Query = merge_types(
+    "Query",
+    (
+        SessionQuery,
+        DomainQuery,
+        GroupQuery,
+        ScalingGroupQuery,
+        UserQuery,
+        KeypairQuery,
+        ResourcePolicyQuery,
+        AgentQuery,
+        ImageQuery,
+        StorageQuery,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        DomainMutation,
+        GroupMutation,
+        ScalingGroupMutation,
+        UserMutation,
+        KeypairMutation,
+        ResourcePolicyMutation,
+        AgentMutation,
+        ImageMutation,
+        StorageMutation,
+    ),
+)
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        # no mutation type until an area defines one (GraphQL forbids an empty type)
+        mutation=Mutation if get_object_definition(Mutation, strict=True).fields else None,
         config=StrawberryConfig(auto_camel_case=False, scalar_map={JSONString: JSON_STRING_SCALAR}),
     )

@@ -1,0 +1,20 @@
+"""What the administration services are built from: wired once, in server.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ai.backend.manager.clients.etcd import EtcdClient
+from ai.backend.manager.config.local import ManagerLocalConfig
+from ai.backend.manager.repositories.keypair import KeypairCache
+
+
+@dataclass(frozen=True)
+class AdminDeps:
+    config: ManagerLocalConfig
+    db: AsyncEngine
+    etcd: EtcdClient
+    # verified keypairs cached for authentication: drop entries when keypairs or users change
+    keypair_cache: KeypairCache

@@ -1,0 +1,19 @@
+"""The processors of scaling group operations (REST handlers and GraphQL resolvers run them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ai.backend.manager.metrics.registry import ManagerMetrics
+from ai.backend.manager.services.deps import AdminDeps
+
+
+@dataclass(frozen=True)
+class ScalingGroupProcessors:
+    pass
+
+
+def build_scaling_group_processors(
+    deps: AdminDeps, metrics: ManagerMetrics
+) -> ScalingGroupProcessors:
+    return ScalingGroupProcessors()
