@@ -11,7 +11,17 @@ from ai.backend.manager.api.middlewares.auth import auth_middleware
 from ai.backend.manager.api.middlewares.errors import error_middleware
 from ai.backend.manager.api.middlewares.metrics import metrics_middleware
 from ai.backend.manager.api.middlewares.request_id import request_id_middleware
-from ai.backend.manager.api.rest import auth, events, gql, manager, root, session
+from ai.backend.manager.api.rest import (
+    auth,
+    config,
+    events,
+    gql,
+    manager,
+    root,
+    scaling_group,
+    session,
+    vfolder,
+)
 from ai.backend.manager.services.session.event_hub import SessionEventHub
 
 MAX_REQUEST_BODY = 32 * 1024 * 1024
@@ -29,6 +39,9 @@ def build_api_app(
     manager.register_routes(app)
     auth.register_routes(app)
     session.register_routes(app)
+    scaling_group.register_routes(app)
+    config.register_routes(app)
+    vfolder.register_routes(app)
     app[events.SESSION_EVENT_HUB] = session_events
     events.register_routes(app)
     gql.register_routes(app, build_schema())
