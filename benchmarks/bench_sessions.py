@@ -81,6 +81,8 @@ TARGET_QUEUE50_SPEEDUP = 4.0  # ours >= 4x faster than the reference
 TARGET_PLACE500_SPEEDUP = 10.0  # ours >= 10x the reference
 DOCUMENTED_REF_QUEUE50_S = 17.7  # measured with files/bench_sessions.py (reference README)
 
+# the canonical name: the reference stack aliases it only as `python`
+SESSION_IMAGE = "cr.backend.ai/stable/python:3.9-ubuntu20.04"
 SESSION_RESOURCES = {"cpu": "1", "mem": "512m"}  # the reference's minimum is 320m (gotcha 4)
 
 
@@ -203,7 +205,7 @@ class Api:
     async def create(self, name: str, *, enqueue_only: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": name,
-            "image": "python:3.9",
+            "image": SESSION_IMAGE,
             "type": "interactive",
             "group": "default",
             "domain": "default",

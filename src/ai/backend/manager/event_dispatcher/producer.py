@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, Final
 
 from redis.exceptions import RedisError
@@ -77,6 +77,20 @@ class EventProducer:
         await redis_call(
             f"PUBLISH {event.name}", self._redis.publish(self._channel, message), self._timeout
         )
+
+    async def broadcast_many(self, events: Sequence[Event], *, source: str) -> None:
+        """Publish several events to `events_all` in one round trip (a pipeline, in order)."""
+        if not events:
+            return
+        messages = [BroadcastEnvelope.of(e, source=source).to_json() for e in events]
+
+        async def _run() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for message in messages:
+                    pipe.publish(self._channel, message)
+                await pipe.execute()
+
+        await redis_call(f"PUBLISH x{len(messages)}", _run(), self._timeout)
 
     async def broadcast_with_cache(
         self,

@@ -111,13 +111,19 @@ class SchedulerRepository:
                 return result
             plan = planner(snapshot)
             result.roundrobin_cursor = plan.next_roundrobin_cursor
-            for placement in plan.placements:
-                change = await self._apply_placement(conn, placement, now)
-                if change is None:
-                    result.lost_race += 1
-                else:
-                    result.scheduled.append(placement.session_id)
-                    result.changes.append(change)
+            applied = await self._apply_all_placements(conn, plan.placements, now)
+            if applied is not None:
+                result.scheduled += [c.session_id for c in applied]
+                result.changes += applied
+            else:
+                # something moved under the plan: apply session by session, skipping losers
+                for placement in plan.placements:
+                    change = await self._apply_placement(conn, placement, now)
+                    if change is None:
+                        result.lost_race += 1
+                    else:
+                        result.scheduled.append(placement.session_id)
+                        result.changes.append(change)
             await self._record_deferrals(conn, plan)
             result.deferred = len(plan.deferrals)
             result.changes += await self._cancel(conn, plan, now)
@@ -360,6 +366,111 @@ class SchedulerRepository:
         return {row.id: DependencyState(status=row.status, result=row.result) for row in rows}
 
     # --- applying the plan --------------------------------------------------------------------
+
+    async def _apply_all_placements(
+        self, conn: AsyncConnection, placements: Sequence[SessionPlacement], now: datetime
+    ) -> list[StatusChange] | None:
+        """The whole plan in a few statements, or None (nothing written) if any part of it no
+        longer holds: an agent without the room, a session or kernel no longer PENDING."""
+        if not placements:
+            return []
+        charges: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        placed_kernels: list[tuple[uuid.UUID, str, str | None]] = []
+        for placement in placements:
+            for kernel in placement.kernels:
+                placed_kernels.append((kernel.kernel_id, kernel.agent_id, kernel.agent_addr))
+                for slot, amount in kernel.slots.items():
+                    if amount > 0:
+                        charges[kernel.agent_id, slot] += amount
+        savepoint = await conn.begin_nested()
+        try:
+            if charges:
+                charge = sa.values(
+                    sa.column("agent_id", agent_resources.c.agent_id.type),
+                    sa.column("slot_name", agent_resources.c.slot_name.type),
+                    sa.column("amount", agent_resources.c.used.type),
+                    name="charge",
+                ).data([(agent, slot, amount) for (agent, slot), amount in charges.items()])
+                charged = await conn.execute(
+                    sa.update(agent_resources)
+                    .where(
+                        agent_resources.c.agent_id == charge.c.agent_id,
+                        agent_resources.c.slot_name == charge.c.slot_name,
+                        agent_resources.c.used + charge.c.amount <= agent_resources.c.capacity,
+                    )
+                    .values(used=agent_resources.c.used + charge.c.amount)
+                    .returning(agent_resources.c.agent_id)
+                )
+                if len(charged.all()) != len(charges):
+                    await savepoint.rollback()
+                    return None
+            kernel_ids = [kernel_id for kernel_id, _, _ in placed_kernels]
+            await conn.execute(
+                sa.update(resource_allocations)
+                .where(
+                    resource_allocations.c.kernel_id.in_(kernel_ids),
+                    resource_allocations.c.free_at.is_(None),
+                )
+                .values(
+                    used=resource_allocations.c.requested,
+                    reserved=resource_allocations.c.requested,
+                    reserved_at=now,
+                    used_at=now,
+                )
+            )
+            target = sa.values(
+                sa.column("kernel_id", kernels.c.id.type),
+                sa.column("agent", kernels.c.agent.type),
+                sa.column("agent_addr", kernels.c.agent_addr.type),
+                name="target",
+            ).data(placed_kernels)
+            moved_kernels = await conn.execute(
+                sa.update(kernels)
+                .where(kernels.c.id == target.c.kernel_id, kernels.c.status == KernelStatus.PENDING)
+                .values(
+                    agent=target.c.agent,
+                    agent_addr=target.c.agent_addr,
+                    status=KernelStatus.SCHEDULED,
+                    status_changed=now,
+                    status_info="scheduled",
+                    status_history=_history(kernels.c.status_history, "SCHEDULED", now),
+                )
+                .returning(kernels.c.id)
+            )
+            if len(moved_kernels.all()) != len(placed_kernels):
+                await savepoint.rollback()
+                return None
+            hosts = sa.values(
+                sa.column("session_id", sessions.c.id.type),
+                sa.column("agent_ids", sessions.c.agent_ids.type),
+                name="hosts",
+            ).data([(p.session_id, sorted({k.agent_id for k in p.kernels})) for p in placements])
+            moved_sessions = await conn.execute(
+                sa.update(sessions)
+                .where(
+                    sessions.c.id == hosts.c.session_id,
+                    sessions.c.status == SessionStatus.PENDING,
+                )
+                .values(
+                    status=SessionStatus.SCHEDULED,
+                    status_info="scheduled",
+                    status_data=None,
+                    agent_ids=hosts.c.agent_ids,
+                    status_history=_history(sessions.c.status_history, "SCHEDULED", now),
+                )
+                .returning(sessions.c.id)
+            )
+            if len(moved_sessions.all()) != len(placements):
+                await savepoint.rollback()
+                return None
+        except BaseException:
+            await savepoint.rollback()
+            raise
+        await savepoint.commit()
+        return [
+            StatusChange(p.session_id, SessionStatus.PENDING, SessionStatus.SCHEDULED)
+            for p in placements
+        ]
 
     async def _apply_placement(
         self, conn: AsyncConnection, placement: SessionPlacement, now: datetime

@@ -48,14 +48,20 @@ class SessionChangeNotifier:
         if any(c.after in SESSION_TERMINAL_STATUSES for c in changes):
             for listener in self._freed_listeners:
                 listener()
-        for change in changes:
-            event = SchedulingEvent(
+        events = [
+            SchedulingEvent(
                 session_id=change.session_id,
                 creation_id="",
                 status_transition=change.after.name,
                 reason=change.reason or "",
             )
-            await self._broadcast(event)
+            for change in changes
+        ]
+        try:
+            await self._events.broadcast_many(events, source=self._source)
+        except Exception as e:
+            # Losing notifications must never fail the status changes themselves.
+            log.warning("could not broadcast %d scheduling events: %s", len(events), e)
 
     def enqueued(self, session: SessionRecord) -> None:
         for listener in self._enqueued_listeners:
