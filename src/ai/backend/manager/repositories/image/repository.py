@@ -129,15 +129,26 @@ class ImageRepository:
         async with begin_readonly(self._engine) as conn:
             return await _fetch(conn, sa.and_(images.c.name.in_(names), _statuses(statuses)))
 
-    async def find_by_alias(self, alias: str) -> ImageRecord | None:
-        """The image row the alias points at, whatever its status."""
-        query = sa.select(image_aliases.c.image).where(image_aliases.c.alias == alias)
+    async def find_by_names_or_alias(
+        self, names: Sequence[str], alias: str
+    ) -> tuple[list[ImageRecord], list[ImageRecord]]:
+        """In one round of reads: the builds named `names` (any status), and the builds (any
+        architecture, any status) sharing the name of the image `alias` points at."""
+        alias_target = (
+            sa.select(images.c.name)
+            .select_from(image_aliases.join(images, images.c.id == image_aliases.c.image))
+            .where(image_aliases.c.alias == alias)
+            .scalar_subquery()
+        )
         async with begin_readonly(self._engine) as conn:
-            image_id = await conn.scalar(query)
-            if image_id is None:
-                return None
-            found = await _fetch(conn, images.c.id == image_id)
-        return found[0] if found else None
+            found = await _fetch(
+                conn, sa.or_(images.c.name.in_(list(names)), images.c.name == alias_target)
+            )
+        named = set(names)
+        target = next((b.name for b in found if alias in b.aliases), None)
+        by_name = [b for b in found if b.name in named]
+        by_alias = [b for b in found if b.name == target] if target is not None else []
+        return by_name, by_alias
 
     async def find_by_name_suffix(
         self, suffix: str, *, statuses: Iterable[ImageStatus] | None = None

@@ -92,19 +92,18 @@ class ImageService:
             parsed = None  # not a reference; it may still be an alias
 
         names = [text] if parsed is None or parsed.canonical == text else [text, parsed.canonical]
-        builds = await self._repository.find_by_names(names)
+        builds, aliased = await self._repository.find_by_names_or_alias(names, text)
         alive = [b for b in builds if b.status is ImageStatus.ALIVE]
         if alive:
             # A name typed exactly beats its normalised form (which adds `:latest`).
             best = next((b.name for b in alive if b.name == text), alive[0].name)
             return _pick_architecture([b for b in alive if b.name == best], arch)
 
-        target = await self._repository.find_by_alias(text)
-        if target is not None:
-            targets = await self._repository.find_by_names([target.name], statuses=ALIVE)
+        if aliased:
+            targets = [b for b in aliased if b.status is ImageStatus.ALIVE]
             if not targets:
                 raise ImageNotFound(
-                    f"The alias {text!r} points at {target.name}, which has been forgotten"
+                    f"The alias {text!r} points at {aliased[0].name}, which has been forgotten"
                 )
             return _pick_architecture(targets, arch)
 
