@@ -15,7 +15,11 @@ import pytest
 import strawberry
 
 from ai.backend.manager.actions.processors import Processors
-from ai.backend.manager.actions.session import GetSessionByIdAction, ListSessionsAction
+from ai.backend.manager.actions.session import (
+    GetSessionByIdAction,
+    GetSessionsByIdsAction,
+    ListSessionsAction,
+)
 from ai.backend.manager.api.gql.context import GQLContext
 from ai.backend.manager.api.gql.schema import build_schema
 from ai.backend.manager.api.gql.types.session import decimal_text, slots_json
@@ -169,9 +173,13 @@ class FakeProcessor:
         return self.result
 
 
-def make_context(*, get_by_id: Any = None, list_result: Any = None) -> GQLContext:
+def make_context(
+    *, get_by_id: Any = None, get_many: Any = None, list_result: Any = None
+) -> GQLContext:
     session = SimpleNamespace(
-        get_by_id=FakeProcessor(get_by_id), list=FakeProcessor(list_result or ([], 0))
+        get_by_id=FakeProcessor(get_by_id),
+        get_many_by_ids=FakeProcessor(get_many),
+        list=FakeProcessor(list_result or ([], 0)),
     )
     processors = cast(Processors, SimpleNamespace(session=session))
     return GQLContext(processors=processors, user=USER)
@@ -251,15 +259,17 @@ async def test_dependencies_are_resolved_by_id(schema: strawberry.Schema) -> Non
     dependency = make_session(id=DEPENDENCY_ID, name="upstream", kernels=[])
     main = make_session(dependencies=[DEPENDENCY_ID])
 
-    def lookup(action: GetSessionByIdAction) -> SessionRecord:
-        return main if action.session_id == SESSION_ID else dependency
+    def lookup_many(action: GetSessionsByIdsAction) -> list[SessionRecord | None]:
+        return [dependency if sid == DEPENDENCY_ID else None for sid in action.session_ids]
 
-    data = await execute(
-        schema, SESSION_INFO_QUERY, {"id": str(SESSION_ID)}, make_context(get_by_id=lookup)
-    )
+    ctx = make_context(get_by_id=main, get_many=lookup_many)
+    data = await execute(schema, SESSION_INFO_QUERY, {"id": str(SESSION_ID)}, ctx)
     assert data["compute_session"]["dependencies"] == [
         {"name": "upstream", "id": str(DEPENDENCY_ID)}
     ]
+    # one batched lookup for all the dependencies
+    [action] = ctx.processors.session.get_many_by_ids.actions  # type: ignore[attr-defined]
+    assert action.session_ids == [DEPENDENCY_ID]
 
 
 async def test_ps_query_lists_sessions_with_total(schema: strawberry.Schema) -> None:

@@ -22,6 +22,7 @@ from ai.backend.manager.actions.session import (
     GetSessionByIdAction,
     GetSessionInfoAction,
     GetSessionLogsAction,
+    GetSessionsByIdsAction,
     InterruptSessionAction,
     ListSessionFilesAction,
     ListSessionsAction,
@@ -71,6 +72,7 @@ class SessionProcessors:
     create: ActionProcessor[CreateSessionAction, CreateSessionResult]
     get_info: ActionProcessor[GetSessionInfoAction, SessionRecord]
     get_by_id: ActionProcessor[GetSessionByIdAction, SessionRecord | None]
+    get_many_by_ids: ActionProcessor[GetSessionsByIdsAction, list[SessionRecord | None]]
     list: ActionProcessor[ListSessionsAction, tuple[list[SessionRecord], int]]
     destroy: ActionProcessor[DestroySessionAction, SessionRecord]
     rename: ActionProcessor[RenameSessionAction, None]
@@ -129,6 +131,7 @@ def build_processors(
             create=ActionProcessor(session.create, metrics=metrics),
             get_info=ActionProcessor(session.get_info, metrics=metrics),
             get_by_id=ActionProcessor(session.get_by_id, metrics=metrics),
+            get_many_by_ids=ActionProcessor(session.get_many_by_ids, metrics=metrics),
             list=ActionProcessor(session.list_sessions, metrics=metrics),
             destroy=ActionProcessor(session.destroy, metrics=metrics),
             rename=ActionProcessor(session.rename, metrics=metrics),

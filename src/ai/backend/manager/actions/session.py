@@ -162,6 +162,17 @@ class ListSessionsAction(Action):
 
 
 @dataclass(frozen=True, kw_only=True)
+class GetSessionsByIdsAction(Action):
+    """Several sessions at once (the GraphQL dataloader's batch); invisible ones are None."""
+
+    entity_type: ClassVar[str] = "session"
+    operation_type: ClassVar[str] = "get_many"
+
+    requester: AuthenticatedUser
+    session_ids: list[uuid.UUID]
+
+
+@dataclass(frozen=True, kw_only=True)
 class GetSessionByIdAction(Action):
     entity_type: ClassVar[str] = "session"
     operation_type: ClassVar[str] = "get"

@@ -19,6 +19,7 @@ from ai.backend.manager.actions.session import (
     GetSessionByIdAction,
     GetSessionInfoAction,
     GetSessionLogsAction,
+    GetSessionsByIdsAction,
     InterruptSessionAction,
     ListSessionFilesAction,
     ListSessionsAction,
@@ -329,6 +330,13 @@ class SessionService:
         if record is None or not _can_see(action.requester, record):
             return None
         return record
+
+    async def get_many_by_ids(self, action: GetSessionsByIdsAction) -> list[SessionRecord | None]:
+        found = {r.id: r for r in await self._sessions.get_many(action.session_ids)}
+        return [
+            record if record is not None and _can_see(action.requester, record) else None
+            for record in (found.get(sid) for sid in action.session_ids)
+        ]
 
     async def list_sessions(self, action: ListSessionsAction) -> tuple[list[SessionRecord], int]:
         requester = action.requester

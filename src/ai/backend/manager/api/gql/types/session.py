@@ -18,7 +18,6 @@ from typing import Any, NewType
 import strawberry
 from strawberry.types import Info
 
-from ai.backend.manager.actions.session import GetSessionByIdAction
 from ai.backend.manager.api.gql.context import GQLContext
 from ai.backend.manager.errors.base import InvalidAPIParameters
 from ai.backend.manager.repositories.session.types import KernelRecord, SessionRecord
@@ -207,15 +206,8 @@ class ComputeSession:
 
     @strawberry.field(description="The sessions this one waits for (visible ones only).")
     async def dependencies(self, info: Info[GQLContext, None]) -> list[ComputeSession]:
-        ctx = info.context
-        found: list[ComputeSession] = []
-        for dependency_id in self.dependency_ids:
-            record = await ctx.processors.session.get_by_id.run(
-                GetSessionByIdAction(requester=ctx.user, session_id=dependency_id)
-            )
-            if record is not None:
-                found.append(ComputeSession.from_record(record))
-        return found
+        records = await info.context.sessions_by_id.load_many(self.dependency_ids)
+        return [ComputeSession.from_record(r) for r in records if r is not None]
 
     @classmethod
     def from_record(cls, session: SessionRecord) -> ComputeSession:
