@@ -24,7 +24,7 @@ from ai.backend.manager.models.agent import agent_resources, agents
 from ai.backend.manager.models.image import image_aliases, images
 from ai.backend.manager.models.kernel import kernels
 from ai.backend.manager.models.scaling_group import scaling_groups
-from ai.backend.manager.models.session import sessions
+from ai.backend.manager.models.session import session_dependencies, sessions
 from ai.backend.manager.repositories.storage import parse_volume_config
 from ai.backend.manager.types import AgentStatus, KernelStatus, SessionStatus
 from tests.conftest import unique_name
@@ -888,7 +888,7 @@ class _StatementCounter:
 
 
 async def _count_statements(
-    http: aiohttp.ClientSession, manager: RunningManager, limit: int
+    http: aiohttp.ClientSession, manager: RunningManager, limit: int, query: str = SESSION_LIST
 ) -> tuple[int, int]:
     counter = _StatementCounter()
     engine = manager.root.db.sync_engine
@@ -897,7 +897,7 @@ async def _count_statements(
         data = await gql_data(
             http,
             manager,
-            SESSION_LIST,
+            query,
             {
                 "limit": limit,
                 "offset": 0,
@@ -920,6 +920,44 @@ async def test_compute_session_list_costs_the_same_queries_for_any_page_size(
     large, large_items = await _count_statements(http, manager, 50)
     assert (small_items, large_items) == (5, 50)
     assert small > 0
+    assert large == small, f"limit 5 ran {small} statements, limit 50 ran {large}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "N+1 outside this area: ComputeSession.dependencies (api/gql/types/session.py) runs"
+        " processors.session.get_by_id once per dependency of every listed session"
+    ),
+)
+async def test_session_dependencies_cost_the_same_queries_for_any_page_size(
+    http: aiohttp.ClientSession, manager: RunningManager, sixty_sessions: str
+) -> None:
+    engine = manager.root.db
+    async with engine.begin() as conn:
+        ids = list(
+            (
+                await conn.scalars(
+                    sa.select(sessions.c.id)
+                    .where(sessions.c.name.like(f"{sixty_sessions}-%"))
+                    .order_by(sessions.c.name)
+                )
+            ).all()
+        )
+        await conn.execute(
+            sa.insert(session_dependencies),
+            [{"session_id": a, "depends_on": b} for a, b in zip(ids[1:], ids, strict=False)],
+        )
+    query = SESSION_LIST.replace("containers {", "dependencies { name id } containers {")
+    try:
+        await _count_statements(http, manager, 5, query)
+        small, _ = await _count_statements(http, manager, 5, query)
+        large, _ = await _count_statements(http, manager, 50, query)
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.delete(session_dependencies).where(session_dependencies.c.session_id.in_(ids))
+            )
     assert large == small, f"limit 5 ran {small} statements, limit 50 ran {large}"
 
 
