@@ -141,6 +141,11 @@ def test_step27_query_slots(client: ClientRunner) -> None:
     assert "cpu (count)" in as_user.splitlines()
 
 
+def test_vfolder_types(client: ClientRunner) -> None:
+    console = _ok(client, "admin", "resource", "vfolder-types")
+    assert console.split() == ["user"]
+
+
 # --- 28: storage volumes ------------------------------------------------------------------------
 
 

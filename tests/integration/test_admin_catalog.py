@@ -790,10 +790,24 @@ async def test_resource_slots_from_etcd_and_details(
         await etcd.delete("config/resource_slots/cuda.shares")
 
 
+async def test_vfolder_types(
+    http: aiohttp.ClientSession, manager: RunningManager, etcd: EtcdClient
+) -> None:
+    await etcd.delete_prefix("volumes")
+    status, body = await rest_get(http, manager, "/config/vfolder-types", keys=USER)
+    assert (status, body) == (200, ["user"])
+    await etcd.put_prefix("volumes/_types", {"user": "", "group": ""})
+    try:
+        status, body = await rest_get(http, manager, "/config/vfolder-types")
+        assert (status, body) == (200, ["group", "user"])
+    finally:
+        await etcd.delete_prefix("volumes")
+
+
 async def test_unsigned_requests_are_refused(
     http: aiohttp.ClientSession, manager: RunningManager
 ) -> None:
-    for path in ("/config/resource-slots", "/folders/_/hosts"):
+    for path in ("/config/resource-slots", "/config/vfolder-types", "/folders/_/hosts"):
         async with http.get(manager.base_url + path) as resp:
             assert resp.status in (400, 401), path
 

@@ -39,3 +39,13 @@ class ListFolderHostsAction(Action):
 
     requester: AuthenticatedUser
     group_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListVFolderTypesAction(Action):
+    """Which kinds of virtual folders may be created (`user`, `group`)."""
+
+    entity_type: ClassVar[str] = "vfolder_type"
+    operation_type: ClassVar[str] = "search"
+
+    requester: AuthenticatedUser

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ai.backend.manager.actions.agent import GetResourceSlotDetailsAction, GetResourceSlotsAction
+from ai.backend.manager.actions.storage import ListVFolderTypesAction
 from ai.backend.manager.api.context import api_context, current_user
 
 
@@ -25,6 +26,15 @@ async def get_resource_slot_details(request: web.Request) -> web.Response:
     return web.json_response(details)
 
 
+async def get_vfolder_types(request: web.Request) -> web.Response:
+    """The kinds of virtual folders that may be created: `["user"]`, `["group", "user"]`."""
+    types = await api_context(request).processors.storage.list_vfolder_types.run(
+        ListVFolderTypesAction(requester=current_user(request))
+    )
+    return web.json_response(types)
+
+
 def register_routes(app: web.Application) -> None:
     app.router.add_get("/config/resource-slots", get_resource_slots)
     app.router.add_get("/config/resource-slots/details", get_resource_slot_details)
+    app.router.add_get("/config/vfolder-types", get_vfolder_types)

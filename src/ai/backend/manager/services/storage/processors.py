@@ -9,6 +9,7 @@ from ai.backend.manager.actions.storage import (
     GetStorageVolumeAction,
     ListFolderHostsAction,
     ListStorageVolumesAction,
+    ListVFolderTypesAction,
 )
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.repositories.storage import FolderHosts, StorageRepository, VolumeRecord
@@ -21,6 +22,7 @@ class StorageProcessors:
     list_volumes: ActionProcessor[ListStorageVolumesAction, tuple[list[VolumeRecord], int]]
     get_volume: ActionProcessor[GetStorageVolumeAction, VolumeRecord]
     list_folder_hosts: ActionProcessor[ListFolderHostsAction, FolderHosts]
+    list_vfolder_types: ActionProcessor[ListVFolderTypesAction, list[str]]
 
 
 def build_storage_processors(deps: AdminDeps, metrics: ManagerMetrics) -> StorageProcessors:
@@ -29,4 +31,5 @@ def build_storage_processors(deps: AdminDeps, metrics: ManagerMetrics) -> Storag
         list_volumes=ActionProcessor(service.list_volumes, metrics=metrics),
         get_volume=ActionProcessor(service.get_volume, metrics=metrics),
         list_folder_hosts=ActionProcessor(service.list_folder_hosts, metrics=metrics),
+        list_vfolder_types=ActionProcessor(service.list_vfolder_types, metrics=metrics),
     )

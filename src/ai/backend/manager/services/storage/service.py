@@ -12,6 +12,7 @@ from ai.backend.manager.actions.storage import (
     GetStorageVolumeAction,
     ListFolderHostsAction,
     ListStorageVolumesAction,
+    ListVFolderTypesAction,
 )
 from ai.backend.manager.errors.base import InvalidAPIParameters, PermissionDenied
 from ai.backend.manager.errors.storage import StorageVolumeNotFound
@@ -68,3 +69,7 @@ class StorageService:
             default=default,
             allowed={host: sorted(permitted[host]) for host in sorted(permitted)},
         )
+
+    async def list_vfolder_types(self, action: ListVFolderTypesAction) -> list[str]:
+        """`volumes/_types/*` in etcd; `user` alone when none is configured."""
+        return list((await self._repository.volume_config()).vfolder_types)
