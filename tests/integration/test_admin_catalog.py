@@ -229,7 +229,7 @@ async def test_agent_list_returns_slots_as_json_strings(
     assert first["status"] == "ALIVE"
     assert first["cpu_cur_pct"] == 0 and first["mem_cur_bytes"] == 0
     assert first["live_stat"] is None and first["hardware_metadata"] is None
-    assert json.loads(first["local_config"])["agent"]["id"] == fake_agents[0]
+    assert json.loads(first["local_config"]) == {"agent": {"auto_terminate_abusing_kernel": False}}
     assert json.loads(first["compute_plugins"]) == {"cpu": {}}
     assert first["container_count"] == 0
     assert first["schedulable"] is False

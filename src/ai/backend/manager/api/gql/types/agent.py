@@ -88,17 +88,9 @@ class Agent:
             compute_plugins=to_json_string(row.compute_plugins),
             hardware_metadata=None,
             auto_terminate_abusing_kernel=row.auto_terminate_abusing_kernel,
+            # what the reference reports too: the one agent setting the manager knows
             local_config=to_json_string(
-                {
-                    "agent": {
-                        "id": row.id,
-                        "region": row.region,
-                        "scaling_group": row.scaling_group,
-                        "public_host": row.public_host,
-                        "version": row.version,
-                        "auto_terminate_abusing_kernel": row.auto_terminate_abusing_kernel,
-                    }
-                }
+                {"agent": {"auto_terminate_abusing_kernel": row.auto_terminate_abusing_kernel}}
             ),
             container_count=container_count,
             cpu_cur_pct=0.0,
