@@ -19,13 +19,17 @@ import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ai.backend.manager.actions.storage import ListFolderHostsAction
 from ai.backend.manager.clients.etcd import EtcdClient
+from ai.backend.manager.errors.base import ServiceUnavailable
 from ai.backend.manager.models.agent import agent_resources, agents
 from ai.backend.manager.models.image import image_aliases, images
 from ai.backend.manager.models.kernel import kernels
 from ai.backend.manager.models.scaling_group import scaling_groups
 from ai.backend.manager.models.session import session_dependencies, sessions
-from ai.backend.manager.repositories.storage import parse_volume_config
+from ai.backend.manager.repositories.storage import StorageRepository, parse_volume_config
+from ai.backend.manager.services.auth.types import AuthenticatedUser
+from ai.backend.manager.services.storage.service import StorageService
 from ai.backend.manager.types import AgentStatus, KernelStatus, SessionStatus
 from tests.conftest import unique_name
 from tests.integration.conftest import RunningManager
@@ -1001,3 +1005,27 @@ async def test_agent_list_costs_the_same_queries_for_any_page_size(
             sa.event.remove(engine, "before_cursor_execute", counter)
         counts.append(len(counter.statements))
     assert counts[1] == counts[2] and counts[1] > 0, counts
+
+
+async def test_unreachable_etcd_is_a_service_error(manager: RunningManager) -> None:
+    from tests.conftest import free_port
+
+    dead = EtcdClient(host="127.0.0.1", port=free_port(), namespace="nowhere", timeout=0.5)
+    service = StorageService(StorageRepository(manager.root.db, dead))
+    with pytest.raises(ServiceUnavailable):
+        await service.list_folder_hosts(
+            ListFolderHostsAction(requester=_user_of(manager, USER_ACCESS_KEY))
+        )
+
+
+def _user_of(manager: RunningManager, access_key: str) -> AuthenticatedUser:
+    return AuthenticatedUser(
+        access_key=access_key,
+        is_admin=False,
+        resource_policy="default",
+        rate_limit=1000,
+        user_uuid=uuid.UUID("dfa9da54-4b28-432f-be29-c0d680c7a412"),
+        email="user@lablup.com",
+        role="user",
+        domain_name="default",
+    )

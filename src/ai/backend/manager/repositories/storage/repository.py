@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ai.backend.manager.clients.etcd import EtcdClient
+from ai.backend.manager.clients.etcd import EtcdClient, EtcdUnavailable
 from ai.backend.manager.clients.etcd.client import NestedStr
+from ai.backend.manager.errors.base import ServiceUnavailable
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import association_groups_users, groups
 from ai.backend.manager.models.resource_policy import keypair_resource_policies
@@ -96,7 +97,11 @@ class StorageRepository:
         self._etcd = etcd
 
     async def volume_config(self) -> VolumeConfig:
-        return parse_volume_config(await self._etcd.get_prefix(VOLUMES_PREFIX))
+        try:
+            tree = await self._etcd.get_prefix(VOLUMES_PREFIX)
+        except EtcdUnavailable as e:
+            raise ServiceUnavailable(f"cannot read the volume configuration from etcd: {e}") from e
+        return parse_volume_config(tree)
 
     async def allowed_folder_hosts(
         self,
