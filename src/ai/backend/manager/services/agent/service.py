@@ -335,7 +335,11 @@ class AgentService:
             units.update(configured)
         else:
             units.update(
-                {t.slot_name: t.slot_type.value for t in await self._repository.slot_types()}
+                {
+                    t.slot_name: t.slot_type.value
+                    for t in await self._repository.slot_types()
+                    if t.enabled
+                }
             )
         return units
 
