@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from ai.backend.manager.actions.base import Action
 from ai.backend.manager.events.agent import AgentErrorEvent
 from ai.backend.manager.events.types import AgentInfo
+from ai.backend.manager.repositories.agent.types import AgentOrder
+from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.types import AgentStatus
 
 
@@ -67,3 +69,51 @@ class ListAgentsAction(Action):
     scaling_group: str | None = None
     limit: int | None = None
     offset: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdminGetAgentAction(Action):
+    """Read one agent over the admin API; None when there is no such agent."""
+
+    entity_type: ClassVar[str] = "agent"
+    operation_type: ClassVar[str] = "get"
+
+    requester: AuthenticatedUser
+    agent_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdminListAgentsAction(Action):
+    """A page of agents over the admin API, ordered by `order` (default: id)."""
+
+    entity_type: ClassVar[str] = "agent"
+    operation_type: ClassVar[str] = "search"
+
+    requester: AuthenticatedUser
+    statuses: Collection[AgentStatus] | None = None
+    scaling_group: str | None = None
+    order: Sequence[AgentOrder] = ()
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetResourceSlotsAction(Action):
+    """The resource slot types the cluster knows, with their units (any user may ask)."""
+
+    entity_type: ClassVar[str] = "resource_slot"
+    operation_type: ClassVar[str] = "search"
+
+    requester: AuthenticatedUser
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetResourceSlotDetailsAction(Action):
+    """How clients should show each known slot; `scaling_group` narrows the slots to those
+    its agents report (plus the intrinsic cpu and mem)."""
+
+    entity_type: ClassVar[str] = "resource_slot"
+    operation_type: ClassVar[str] = "get"
+
+    requester: AuthenticatedUser
+    scaling_group: str | None = None

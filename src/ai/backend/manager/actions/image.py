@@ -36,6 +36,20 @@ class ListImagesAction(Action):
 
     requester: AuthenticatedUser | None = None
     include_deleted: bool = False
+    # Images labelled as operational (`ai.backend.features` has `operation`): listed unless
+    # False. Customized images are listed only to whom they were committed for (API callers).
+    include_operational: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetImageAction(Action):
+    """Read one image build (any status) by id, as the API caller may see it."""
+
+    entity_type: ClassVar[str] = "image"
+    operation_type: ClassVar[str] = "get"
+
+    requester: AuthenticatedUser | None = None
+    image_id: uuid.UUID
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,18 +2,26 @@ from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
 from ai.backend.manager.repositories.agent.repository import AgentRepository
 from ai.backend.manager.repositories.agent.types import (
     AgentHeartbeat,
+    AgentOrder,
+    AgentOrderField,
+    AgentPage,
     AgentRow,
     HeartbeatOutcome,
     HeartbeatResult,
+    SlotTypeRecord,
     StatusChange,
 )
 
 __all__ = [
     "AgentHeartbeat",
     "AgentLastSeen",
+    "AgentOrder",
+    "AgentOrderField",
+    "AgentPage",
     "AgentRepository",
     "AgentRow",
     "HeartbeatOutcome",
     "HeartbeatResult",
+    "SlotTypeRecord",
     "StatusChange",
 ]

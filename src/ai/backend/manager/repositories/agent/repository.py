@@ -17,18 +17,34 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ai.backend.manager.models.agent import agent_resources, agents
+from ai.backend.manager.models.kernel import kernels
 from ai.backend.manager.models.resource_slot_type import resource_slot_types
 from ai.backend.manager.models.scaling_group import scaling_groups
 from ai.backend.manager.repositories.agent.types import (
     EXITED_STATUSES,
     AgentHeartbeat,
+    AgentOrder,
+    AgentPage,
     AgentRow,
     HeartbeatOutcome,
     HeartbeatResult,
+    SlotTypeRecord,
     StatusChange,
 )
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.types import AgentStatus, SlotType
+from ai.backend.manager.types import AgentStatus, KernelStatus, SlotType
+
+# Kernels whose container exists on the agent (created and not yet gone).
+CONTAINER_KERNEL_STATUSES = frozenset(
+    {
+        KernelStatus.CREATING,
+        KernelStatus.RUNNING,
+        KernelStatus.RESTARTING,
+        KernelStatus.RESIZING,
+        KernelStatus.SUSPENDED,
+        KernelStatus.TERMINATING,
+    }
+)
 
 _ROW_COLUMNS = (
     agents.c.id,
@@ -321,29 +337,135 @@ class AgentRepository:
         async with begin_readonly(self._engine) as conn:
             return int((await conn.execute(query)).scalar_one())
 
+    async def list_page(
+        self,
+        *,
+        statuses: Collection[AgentStatus] | None = None,
+        scaling_group: str | None = None,
+        order: Sequence[AgentOrder] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> AgentPage:
+        """A page of agents with the total count and each one's live kernel count.
+
+        Costs four statements whatever the page size: count, rows, slots, kernel counts.
+        """
+        conditions: list[sa.ColumnElement[bool]] = []
+        if statuses is not None:
+            conditions.append(agents.c.status.in_(list(statuses)))
+        if scaling_group is not None:
+            conditions.append(agents.c.scaling_group == scaling_group)
+        ordering: list[sa.UnaryExpression[Any]] = [
+            agents.c[o.field.value].desc() if o.descending else agents.c[o.field.value].asc()
+            for o in order
+        ]
+        count_query = sa.select(sa.func.count()).select_from(agents).where(*conditions)
+        async with begin_readonly(self._engine) as conn:
+            total = int((await conn.execute(count_query)).scalar_one())
+            rows = await self._fetch_rows(
+                conn, *conditions, order=ordering, limit=limit, offset=offset
+            )
+            counts = await self._container_counts(conn, [row.id for row in rows])
+        return AgentPage(items=rows, total_count=total, container_counts=counts)
+
+    async def slot_types(self) -> list[SlotTypeRecord]:
+        """Every known resource slot type, by rank then name."""
+        t = resource_slot_types
+        query = sa.select(
+            t.c.slot_name,
+            t.c.slot_type,
+            t.c.enabled,
+            t.c.display_name,
+            t.c.description,
+            t.c.display_unit,
+            t.c.display_icon,
+            t.c.number_format,
+            t.c.rank,
+        ).order_by(t.c.rank, t.c.slot_name)
+        async with begin_readonly(self._engine) as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            SlotTypeRecord(
+                slot_name=row.slot_name,
+                slot_type=SlotType(row.slot_type),
+                enabled=bool(row.enabled),
+                display_name=row.display_name or "",
+                description=row.description or "",
+                display_unit=row.display_unit or "",
+                display_icon=row.display_icon or "",
+                number_format=dict(row.number_format or {}),
+                rank=int(row.rank or 0),
+            )
+            for row in rows
+        ]
+
+    async def slots_in_scaling_group(self, scaling_group: str) -> set[str]:
+        """The slot names that the scaling group's live agents report."""
+        query = (
+            sa.select(agent_resources.c.slot_name)
+            .distinct()
+            .select_from(agent_resources.join(agents, agents.c.id == agent_resources.c.agent_id))
+            .where(agents.c.scaling_group == scaling_group, agents.c.status == AgentStatus.ALIVE)
+        )
+        async with begin_readonly(self._engine) as conn:
+            return set((await conn.execute(query)).scalars())
+
+    async def container_counts(self, agent_ids: Sequence[str]) -> dict[str, int]:
+        async with begin_readonly(self._engine) as conn:
+            return await self._container_counts(conn, agent_ids)
+
+    async def _container_counts(
+        self, conn: AsyncConnection, agent_ids: Sequence[str]
+    ) -> dict[str, int]:
+        """How many kernels with a live container each agent holds (agents without: 0)."""
+        if not agent_ids:
+            return {}
+        query = (
+            sa.select(kernels.c.agent, sa.func.count())
+            .where(
+                kernels.c.agent.in_(list(agent_ids)),
+                kernels.c.status.in_(list(CONTAINER_KERNEL_STATUSES)),
+            )
+            .group_by(kernels.c.agent)
+        )
+        counts = {agent_id: 0 for agent_id in agent_ids}
+        for agent_id, count in (await conn.execute(query)).all():
+            counts[agent_id] = int(count)
+        return counts
+
     async def _fetch(
         self, *conditions: sa.ColumnElement[bool], limit: int | None = None, offset: int = 0
     ) -> list[AgentRow]:
-        query = sa.select(*_ROW_COLUMNS).where(*conditions).order_by(agents.c.id)
+        async with begin_readonly(self._engine) as conn:
+            return await self._fetch_rows(conn, *conditions, limit=limit, offset=offset)
+
+    async def _fetch_rows(
+        self,
+        conn: AsyncConnection,
+        *conditions: sa.ColumnElement[bool],
+        order: Sequence[sa.UnaryExpression[Any]] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[AgentRow]:
+        query = sa.select(*_ROW_COLUMNS).where(*conditions).order_by(*order, agents.c.id)
         if limit is not None:
             query = query.limit(limit)
         if offset:
             query = query.offset(offset)
-        async with begin_readonly(self._engine) as conn:
-            rows: Sequence[sa.Row[Any]] = (await conn.execute(query)).all()
-            if not rows:
-                return []
-            slots = (
-                await conn.execute(
-                    sa.select(
-                        agent_resources.c.agent_id,
-                        agent_resources.c.slot_name,
-                        agent_resources.c.capacity,
-                        agent_resources.c.used,
-                        agent_resources.c.reserved,
-                    ).where(agent_resources.c.agent_id.in_([row.id for row in rows]))
-                )
-            ).all()
+        rows: Sequence[sa.Row[Any]] = (await conn.execute(query)).all()
+        if not rows:
+            return []
+        slots = (
+            await conn.execute(
+                sa.select(
+                    agent_resources.c.agent_id,
+                    agent_resources.c.slot_name,
+                    agent_resources.c.capacity,
+                    agent_resources.c.used,
+                    agent_resources.c.reserved,
+                ).where(agent_resources.c.agent_id.in_([row.id for row in rows]))
+            )
+        ).all()
         per_agent: dict[str, tuple[dict[str, Decimal], ...]] = {
             row.id: ({}, {}, {}) for row in rows
         }

@@ -83,3 +83,49 @@ class StatusChange(enum.StrEnum):
     UNCHANGED = "unchanged"  # already in that state (or already exited)
     STALE = "stale"  # a newer transition was recorded: ignored
     NOT_FOUND = "not-found"
+
+
+class AgentOrderField(enum.StrEnum):
+    """The columns an agent listing may be ordered by."""
+
+    ID = "id"
+    STATUS = "status"
+    STATUS_CHANGED = "status_changed"
+    REGION = "region"
+    SCALING_GROUP = "scaling_group"
+    ADDR = "addr"
+    ARCHITECTURE = "architecture"
+    FIRST_CONTACT = "first_contact"
+    LOST_AT = "lost_at"
+    VERSION = "version"
+    SCHEDULABLE = "schedulable"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOrder:
+    field: AgentOrderField
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPage:
+    """One page of an agent listing: the rows, their kernel counts and the total."""
+
+    items: list[AgentRow]
+    total_count: int
+    container_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTypeRecord:
+    """A `resource_slot_types` row: the unit of a slot and how clients should show it."""
+
+    slot_name: str
+    slot_type: SlotType
+    enabled: bool
+    display_name: str
+    description: str
+    display_unit: str
+    display_icon: str
+    number_format: dict[str, Any]
+    rank: int

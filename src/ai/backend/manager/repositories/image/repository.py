@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.image import container_registries, image_aliases, images
 from ai.backend.manager.repositories.db import begin, begin_readonly
 from ai.backend.manager.repositories.image.types import (
@@ -78,6 +79,7 @@ def _image_from_row(row: sa.Row[Any], aliases: Sequence[str]) -> ImageRecord:
         created_at=row.created_at,
         registry_info=_registry_from_row(row),
         aliases=tuple(sorted(aliases)),
+        creator_id=row.creator_id,
     )
 
 
@@ -163,6 +165,15 @@ class ImageRepository:
     ) -> list[ImageRecord]:
         async with begin_readonly(self._engine) as conn:
             return await _fetch(conn, _statuses(statuses))
+
+    async def allowed_registries(self, domain_name: str) -> list[str] | None:
+        """The registries a domain's users may see images of; None if the domain is unknown."""
+        query = sa.select(domains.c.allowed_docker_registries).where(domains.c.name == domain_name)
+        async with begin_readonly(self._engine) as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return [str(name) for name in (row.allowed_docker_registries or [])]
 
     # --- writes ----------------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ class ImageRecord:
     created_at: datetime | None
     registry_info: RegistryRecord
     aliases: tuple[str, ...] = ()
+    creator_id: uuid.UUID | None = None  # who a customized image was committed for
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ai.backend.manager.actions.agent import (
+    AdminGetAgentAction,
+    AdminListAgentsAction,
     GetAgentAction,
+    GetResourceSlotDetailsAction,
+    GetResourceSlotsAction,
     HandleAgentErrorAction,
     HandleAgentHeartbeatAction,
     HandleAgentStartedAction,
@@ -14,8 +18,13 @@ from ai.backend.manager.actions.agent import (
 )
 from ai.backend.manager.actions.base import ActionProcessor
 from ai.backend.manager.metrics.registry import ManagerMetrics
-from ai.backend.manager.repositories.agent import AgentRow, HeartbeatResult, StatusChange
-from ai.backend.manager.services.agent.service import AgentService
+from ai.backend.manager.repositories.agent import (
+    AgentPage,
+    AgentRow,
+    HeartbeatResult,
+    StatusChange,
+)
+from ai.backend.manager.services.agent.service import AgentDetail, AgentService
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,14 @@ class AgentProcessors:
     error: ActionProcessor[HandleAgentErrorAction, None]
     get: ActionProcessor[GetAgentAction, AgentRow]
     list: ActionProcessor[ListAgentsAction, list[AgentRow]]
+    # the admin API (GraphQL `agent`, `agent_list`, `agents`)
+    admin_get: ActionProcessor[AdminGetAgentAction, AgentDetail | None]
+    admin_list: ActionProcessor[AdminListAgentsAction, AgentPage]
+    # the resource slot types agents report (`GET /config/resource-slots[/details]`)
+    resource_slots: ActionProcessor[GetResourceSlotsAction, dict[str, str]]
+    resource_slot_details: ActionProcessor[
+        GetResourceSlotDetailsAction, dict[str, dict[str, object]]
+    ]
 
 
 def build_agent_processors(service: AgentService, metrics: ManagerMetrics) -> AgentProcessors:
@@ -36,4 +53,8 @@ def build_agent_processors(service: AgentService, metrics: ManagerMetrics) -> Ag
         error=ActionProcessor(service.handle_error, metrics=metrics),
         get=ActionProcessor(service.get_agent, metrics=metrics),
         list=ActionProcessor(service.list_agents, metrics=metrics),
+        admin_get=ActionProcessor(service.admin_get_agent, metrics=metrics),
+        admin_list=ActionProcessor(service.admin_list_agents, metrics=metrics),
+        resource_slots=ActionProcessor(service.resource_slots, metrics=metrics),
+        resource_slot_details=ActionProcessor(service.resource_slot_details, metrics=metrics),
     )

@@ -19,11 +19,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from ai.backend.manager.actions.agent import (
+    AdminGetAgentAction,
+    AdminListAgentsAction,
     GetAgentAction,
+    GetResourceSlotDetailsAction,
+    GetResourceSlotsAction,
     HandleAgentErrorAction,
     HandleAgentHeartbeatAction,
     HandleAgentStartedAction,
@@ -32,19 +37,26 @@ from ai.backend.manager.actions.agent import (
 )
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.etcd.client import EtcdUnavailable
-from ai.backend.manager.errors.base import ObjectNotFound
+from ai.backend.manager.errors.base import (
+    InvalidAPIParameters,
+    ObjectNotFound,
+    PermissionDenied,
+)
 from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.events.agent import AgentStartedEvent
 from ai.backend.manager.events.types import AgentExitReason, AgentInfo, LogLevel
 from ai.backend.manager.repositories.agent import (
     AgentHeartbeat,
     AgentLastSeen,
+    AgentPage,
     AgentRepository,
     AgentRow,
     HeartbeatOutcome,
     HeartbeatResult,
+    SlotTypeRecord,
     StatusChange,
 )
+from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.types import AgentStatus, SlotType
 
 log = logging.getLogger(__name__)
@@ -105,6 +117,45 @@ def heartbeat_record(agent_id: str, info: AgentInfo, produced_at: float) -> Agen
         capacity=info.slots(),
         slot_types={slot: _slot_type(slot, unit) for slot, unit in info.slot_key_and_units.items()},
     )
+
+
+_INTRINSIC_SLOT_DISPLAY = {
+    "cpu": ("CPU", "CPU", "Core", "cpu"),
+    "mem": ("RAM", "Memory", "GiB", "ram"),
+}
+
+
+def _slot_metadata(name: str, unit: str, row: SlotTypeRecord | None) -> dict[str, object]:
+    """How clients show a slot: the `resource_slot_types` row, else sensible defaults."""
+    short, description, display_unit, icon = _INTRINSIC_SLOT_DISPLAY.get(name, (name, name, "", ""))
+    number_format: dict[str, object] = {"binary": unit == "bytes", "round_length": 0}
+    if row is not None:
+        short = row.display_name or short
+        description = row.description or description
+        display_unit = row.display_unit or display_unit
+        icon = row.display_icon or icon
+        number_format = {**number_format, **row.number_format}
+    return {
+        "slot_name": name,
+        "description": description,
+        "human_readable_name": short,
+        "display_unit": display_unit,
+        "number_format": number_format,
+        "display_icon": icon,
+    }
+
+
+def _require_superadmin(requester: AuthenticatedUser) -> None:
+    if not requester.is_superadmin:
+        raise PermissionDenied("superadmin privilege required to read agents")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDetail:
+    """One agent as the admin API shows it."""
+
+    row: AgentRow
+    container_count: int
 
 
 class AgentService:
@@ -248,6 +299,70 @@ class AgentService:
             limit=action.limit,
             offset=action.offset,
         )
+
+    # --- the admin API --------------------------------------------------------------------
+    # Agents are infrastructure shared by every domain: only superadmins see them (as in the
+    # reference manager), domain admins and users are refused.
+
+    async def admin_get_agent(self, action: AdminGetAgentAction) -> AgentDetail | None:
+        _require_superadmin(action.requester)
+        row = await self._repository.get(action.agent_id)
+        if row is None:
+            return None
+        counts = await self._repository.container_counts([row.id])
+        return AgentDetail(row=row, container_count=counts.get(row.id, 0))
+
+    async def admin_list_agents(self, action: AdminListAgentsAction) -> AgentPage:
+        _require_superadmin(action.requester)
+        if (action.limit is not None and action.limit < 0) or action.offset < 0:
+            raise InvalidAPIParameters("`limit` and `offset` must not be negative")
+        return await self._repository.list_page(
+            statuses=action.statuses,
+            scaling_group=action.scaling_group,
+            order=action.order,
+            limit=action.limit,
+            offset=action.offset,
+        )
+
+    # --- resource slot types --------------------------------------------------------------
+
+    async def resource_slots(self, action: GetResourceSlotsAction) -> dict[str, str]:
+        """Slot name -> unit: cpu and mem, then what etcd records (`config/resource_slots`),
+        or, when etcd records nothing, the enabled rows of `resource_slot_types`."""
+        units = dict(INTRINSIC_SLOT_UNITS)
+        configured = await self._configured_slot_units()
+        if configured:
+            units.update(configured)
+        else:
+            units.update(
+                {
+                    t.slot_name: t.slot_type.value
+                    for t in await self._repository.slot_types()
+                    if t.enabled
+                }
+            )
+        return units
+
+    async def resource_slot_details(
+        self, action: GetResourceSlotDetailsAction
+    ) -> dict[str, dict[str, object]]:
+        """Slot name -> `{slot_name, description, human_readable_name, display_unit,
+        number_format {binary, round_length}, display_icon}` for every known slot."""
+        units = await self.resource_slots(GetResourceSlotsAction(requester=action.requester))
+        described = {t.slot_name: t for t in await self._repository.slot_types()}
+        names = list(units)
+        if action.scaling_group is not None:
+            reported = await self._repository.slots_in_scaling_group(action.scaling_group)
+            names = [n for n in names if n in INTRINSIC_SLOT_UNITS or n in reported]
+        return {name: _slot_metadata(name, units[name], described.get(name)) for name in names}
+
+    async def _configured_slot_units(self) -> dict[str, str]:
+        try:
+            stored = await self._etcd.get_prefix(RESOURCE_SLOTS_PREFIX)
+        except EtcdUnavailable as e:
+            log.warning("could not read the resource slots from etcd: %s", e)
+            return {}
+        return {k: v.strip() for k, v in stored.items() if isinstance(v, str) and v.strip()}
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from ai.backend.manager.actions.image import (
     AliasImageAction,
     DealiasImageAction,
     ForgetImageAction,
+    GetImageAction,
     ListImagesAction,
     ResolveImageAction,
 )
@@ -49,6 +50,9 @@ from ai.backend.manager.types import ContainerRegistryType, ImageStatus, ImageTy
 
 ALIVE = (ImageStatus.ALIVE,)
 
+FEATURES_LABEL = "ai.backend.features"
+OPERATION_FEATURE = "operation"
+
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ALIAS = re.compile(r"^[^\s/][^\s]{0,254}$")
 
@@ -57,6 +61,11 @@ def _require_superadmin(requester: AuthenticatedUser | None, what: str) -> None:
     """None is the local operator (the `backend.ai mgr` CLI)."""
     if requester is not None and not requester.is_superadmin:
         raise PermissionDenied(f"Only superadmins can {what}")
+
+
+def is_operational(record: ImageRecord) -> bool:
+    """Whether the image is labelled as one the system runs for operations."""
+    return OPERATION_FEATURE in record.labels.get(FEATURES_LABEL, "").split()
 
 
 def placeholder_digest(canonical: str, architecture: str) -> str:
@@ -127,10 +136,49 @@ class ImageService:
     # --- the catalogue ---------------------------------------------------------------------------
 
     async def list_images(self, action: ListImagesAction) -> list[ImageRecord]:
+        """Live images (every one with `include_deleted`), as the requester may see them."""
         if action.include_deleted:
             _require_superadmin(action.requester, "list forgotten images")
-            return await self._repository.list_images()
-        return await self._repository.list_images(statuses=ALIVE)
+            records = await self._repository.list_images()
+        else:
+            records = await self._repository.list_images(statuses=ALIVE)
+        if not action.include_operational:
+            records = [r for r in records if not is_operational(r)]
+        return await self._visible(action.requester, records)
+
+    async def get_image(self, action: GetImageAction) -> ImageRecord:
+        """One build by id, whatever its status; ImageNotFound if the requester cannot see it."""
+        record = await self._repository.get_by_id(action.image_id)
+        visible = await self._visible(action.requester, [record] if record else [])
+        if not visible:
+            raise ImageNotFound(f"No image with id {action.image_id}")
+        return visible[0]
+
+    async def lookup_image(self, action: ResolveImageAction) -> ImageRecord:
+        """The live build a reference names, as the requester may see it."""
+        resolved = await self.resolve(action.reference, action.architecture)
+        record = await self._repository.get_by_id(resolved.id)
+        visible = await self._visible(action.requester, [record] if record else [])
+        if not visible:
+            raise ImageNotFound(f"No image matches {action.reference!r}")
+        return visible[0]
+
+    async def _visible(
+        self, requester: AuthenticatedUser | None, records: Sequence[ImageRecord]
+    ) -> list[ImageRecord]:
+        """What an API caller may see: the registries their domain allows (superadmins: all),
+        and of customized images only those committed for them. The local operator sees all."""
+        if requester is None:
+            return list(records)
+        allowed: set[str] | None = None
+        if not requester.is_superadmin and records:
+            allowed = set(await self._repository.allowed_registries(requester.domain_name) or ())
+        return [
+            r
+            for r in records
+            if (allowed is None or r.registry in allowed)
+            and (not r.customized or r.creator_id == requester.user_uuid)
+        ]
 
     async def add_image(self, action: AddImageAction) -> AddedImage:
         _require_superadmin(action.requester, "add images")
