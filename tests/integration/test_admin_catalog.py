@@ -941,13 +941,6 @@ async def test_compute_session_list_costs_the_same_queries_for_any_page_size(
     assert large == small, f"limit 5 ran {small} statements, limit 50 ran {large}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "N+1 outside this area: ComputeSession.dependencies (api/gql/types/session.py) runs"
-        " processors.session.get_by_id once per dependency of every listed session"
-    ),
-)
 async def test_session_dependencies_cost_the_same_queries_for_any_page_size(
     http: aiohttp.ClientSession, manager: RunningManager, sixty_sessions: str
 ) -> None:

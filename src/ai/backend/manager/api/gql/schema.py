@@ -1,6 +1,7 @@
 """The GraphQL schema: the root query and mutation types, merged from one module per area."""
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
@@ -56,5 +57,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         # no mutation type until an area defines one (GraphQL forbids an empty type)
         mutation=Mutation if get_object_definition(Mutation, strict=True).fields else None,
+        # the client sends the same few query texts over and over: parse and validate them once
+        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(auto_camel_case=False, scalar_map={JSONString: JSON_STRING_SCALAR}),
     )
