@@ -7,7 +7,7 @@ import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 import aiohttp
@@ -36,23 +36,29 @@ pytestmark = pytest.mark.integration
 
 PROBLEM_BASE = "https://api.backend.ai/probs/"
 
-SUPERADMIN = {
+
+class Account(TypedDict):
+    access_key: str
+    secret_key: str
+
+
+SUPERADMIN: Account = {
     "access_key": "AKIAIOSFODNN7EXAMPLE",
     "secret_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 }
-DOMAIN_ADMIN = {
+DOMAIN_ADMIN: Account = {
     "access_key": "AKIAHUKCHDEZGEXAMPLE",
     "secret_key": "cWbsM_vBB4CzTW7JdORRMx8SjGI3-wEXAMPLEKEY",
 }
-USER = {
+USER: Account = {
     "access_key": "AKIANABBDUSEREXAMPLE",
     "secret_key": "C8qnIo29EZvXkPK_MXcuAakYTy4NYrxwmCEyNPlf",
 }
-USER2 = {
+USER2: Account = {
     "access_key": "AKIANATWOUSEREXAMPLE",
     "secret_key": "P7oxTDdzHbEpUSs5v7r7EWj9yKstp8VpZ7SEyA-g",
 }
-MONITOR = {
+MONITOR: Account = {
     "access_key": "AKIANAMONITOREXAMPLE",
     "secret_key": "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",
 }
@@ -154,7 +160,7 @@ class Gql:
         self._manager = manager
 
     async def raw(
-        self, query: str, variables: dict[str, Any] | None = None, who: dict[str, str] = SUPERADMIN
+        self, query: str, variables: dict[str, Any] | None = None, who: Account = SUPERADMIN
     ) -> dict[str, Any]:
         headers = signed_headers("POST", "/admin/gql", host=self._manager.host, **who)
         payload = json.dumps({"query": query, "variables": variables or {}})
@@ -166,7 +172,7 @@ class Gql:
             return result
 
     async def data(
-        self, query: str, variables: dict[str, Any] | None = None, who: dict[str, str] = SUPERADMIN
+        self, query: str, variables: dict[str, Any] | None = None, who: Account = SUPERADMIN
     ) -> dict[str, Any]:
         result = await self.raw(query, variables, who)
         assert "errors" not in result, result["errors"]
@@ -174,7 +180,7 @@ class Gql:
         return data
 
     async def mutate(
-        self, query: str, variables: dict[str, Any] | None = None, who: dict[str, str] = SUPERADMIN
+        self, query: str, variables: dict[str, Any] | None = None, who: Account = SUPERADMIN
     ) -> dict[str, Any]:
         """The single root field's `{ok, msg, ...}` of a mutation."""
         data = await self.data(query, variables, who)
@@ -183,7 +189,7 @@ class Gql:
         return payload
 
     async def refused(
-        self, query: str, variables: dict[str, Any] | None = None, who: dict[str, str] = USER
+        self, query: str, variables: dict[str, Any] | None = None, who: Account = USER
     ) -> str:
         """The message of the GraphQL error a refused operation answers with."""
         result = await self.raw(query, variables, who)
@@ -223,7 +229,7 @@ def gql(http: aiohttp.ClientSession, manager: RunningManager) -> Gql:
 
 
 async def _rest_available(
-    http: aiohttp.ClientSession, manager: RunningManager, group: str, who: dict[str, str]
+    http: aiohttp.ClientSession, manager: RunningManager, group: str, who: Account
 ) -> tuple[int, Any]:
     path = "/scaling-groups?" + urlencode({"group": group}) if group else "/scaling-groups"
     headers = signed_headers("GET", path, host=manager.host, content_type="text/plain", **who)
@@ -470,16 +476,14 @@ async def test_domain_admin_reads_only_their_own_domain(gql: Gql) -> None:
 
 
 @pytest.mark.parametrize("who", [USER, MONITOR], ids=["user", "monitor"])
-async def test_users_cannot_read_domains(gql: Gql, who: dict[str, str]) -> None:
+async def test_users_cannot_read_domains(gql: Gql, who: Account) -> None:
     await gql.refused("query { domains { name } }", who=who)
     await gql.refused("query { domain { name } }", who=who)
     await gql.refused('query { domain(name: "default") { name } }', who=who)
 
 
 @pytest.mark.parametrize("who", [DOMAIN_ADMIN, USER], ids=["domain-admin", "user"])
-async def test_only_superadmins_change_domains(
-    gql: Gql, db: AsyncEngine, who: dict[str, str]
-) -> None:
+async def test_only_superadmins_change_domains(gql: Gql, db: AsyncEngine, who: Account) -> None:
     target = await gql.create_domain()
     fresh = _name("dom")
     for query, variables in (
@@ -790,7 +794,7 @@ async def test_domain_admin_cannot_touch_other_domains_projects(gql: Gql, db: As
 
 @pytest.mark.parametrize("who", [USER, MONITOR], ids=["user", "monitor"])
 async def test_users_cannot_read_or_change_projects(
-    gql: Gql, db: AsyncEngine, who: dict[str, str]
+    gql: Gql, db: AsyncEngine, who: Account
 ) -> None:
     gid = str(DEFAULT_PROJECT)
     fresh = _name("proj")
@@ -1007,7 +1011,7 @@ async def test_scaling_group_delete_is_refused_while_in_use(gql: Gql, db: AsyncE
     "who", [DOMAIN_ADMIN, USER, MONITOR], ids=["domain-admin", "user", "monitor"]
 )
 async def test_only_superadmins_see_or_change_scaling_groups(
-    gql: Gql, db: AsyncEngine, who: dict[str, str]
+    gql: Gql, db: AsyncEngine, who: Account
 ) -> None:
     sg = await gql.create_sg()
     fresh = _name("sg")
