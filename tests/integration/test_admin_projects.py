@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ai.backend.manager.models.agent import agents
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import association_groups_users, groups
+from ai.backend.manager.models.keypair import keypairs
 from ai.backend.manager.models.scaling_group import (
     scaling_groups,
     sgroups_for_domains,
@@ -374,6 +375,46 @@ async def test_domain_rename_carries_its_projects(gql: Gql, db: AsyncEngine) -> 
     assert out["ok"] is True, out
     group = await gql.data("query($id: UUID!) { group(id: $id) { domain_name } }", {"id": str(gid)})
     assert group == {"group": {"domain_name": new_name}}
+
+
+async def test_domain_rename_is_seen_at_once_by_its_users(gql: Gql, db: AsyncEngine) -> None:
+    """Cached credentials carry the domain name; a rename must not leave them stale."""
+    name = await gql.create_domain()
+    ids = await _ids(db, name)
+    admin: Account = {
+        "access_key": "AKTEST" + secrets.token_hex(7).upper(),
+        "secret_key": secrets.token_urlsafe(30),
+    }
+    async with db.begin() as conn:
+        user_id = (
+            await conn.execute(
+                sa.insert(users)
+                .values(
+                    username=_name("admin"),
+                    email=_name("admin") + "@test.local",
+                    domain_name=name,
+                    domain_id=ids["domain"],
+                    role="admin",
+                    status="active",
+                    resource_policy="default",
+                )
+                .returning(users.c.uuid)
+            )
+        ).scalar_one()
+        await conn.execute(
+            sa.insert(keypairs).values(
+                access_key=admin["access_key"],
+                secret_key=admin["secret_key"],
+                user=user_id,
+                is_admin=True,
+                resource_policy="default",
+            )
+        )
+    own = "query { domain { name } }"
+    assert await gql.data(own, who=admin) == {"domain": {"name": name}}
+    new_name = _name("renamed")
+    assert (await gql.mutate(MODIFY_DOMAIN, {"name": name, "input": {"name": new_name}}))["ok"]
+    assert await gql.data(own, who=admin) == {"domain": {"name": new_name}}
 
 
 async def test_create_domain_twice_is_not_ok(gql: Gql) -> None:

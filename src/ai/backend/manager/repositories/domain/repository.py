@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ai.backend.manager.errors.domain import DomainConflict
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import groups
+from ai.backend.manager.models.keypair import keypairs
 from ai.backend.manager.models.scaling_group import sgroups_for_domains
 from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.user import users
@@ -153,6 +154,16 @@ class DomainRepository:
             raise DomainConflict(f"A domain named {update.new_name!r} already exists") from None
         return _record(row) if row is not None else None
 
+    async def access_keys(self, name: str) -> list[str]:
+        """The access keys of every user of the domain."""
+        query = (
+            sa.select(keypairs.c.access_key)
+            .select_from(keypairs.join(users, keypairs.c.user == users.c.uuid))
+            .where(users.c.domain_name == name)
+        )
+        async with begin_readonly(self._engine) as conn:
+            return list((await conn.execute(query)).scalars())
+
     async def soft_delete(self, name: str) -> bool:
         stmt = (
             sa.update(domains)
@@ -176,20 +187,22 @@ class DomainRepository:
             ).scalar_one_or_none()
             if domain_id is None:
                 return None
-            dependants = DomainDependants(
-                users=await _count(conn, users, users.c.domain_name == name),
-                groups=await _count(conn, groups, groups.c.domain_name == name),
-                sessions=await _count(conn, sessions, sessions.c.domain_name == name),
-                scaling_groups=await _count(
-                    conn, sgroups_for_domains, sgroups_for_domains.c.domain_id == domain_id
-                ),
-            )
+            counts = (
+                await conn.execute(
+                    sa.select(
+                        _count(users, users.c.domain_name == name),
+                        _count(groups, groups.c.domain_name == name),
+                        _count(sessions, sessions.c.domain_name == name),
+                        _count(sgroups_for_domains, sgroups_for_domains.c.domain_id == domain_id),
+                    )
+                )
+            ).one()
+            dependants = DomainDependants(*(int(count) for count in counts))
             if dependants.describe():
                 return DomainPurge(purged=False, dependants=dependants)
             await conn.execute(sa.delete(domains).where(domains.c.name == name))
         return DomainPurge(purged=True, dependants=dependants)
 
 
-async def _count(conn: AsyncConnection, table: sa.Table, condition: sa.ColumnElement[bool]) -> int:
-    query = sa.select(sa.func.count()).select_from(table).where(condition)
-    return int((await conn.execute(query)).scalar_one())
+def _count(table: sa.Table, condition: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+    return sa.select(sa.func.count()).select_from(table).where(condition).scalar_subquery()

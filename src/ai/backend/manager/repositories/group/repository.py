@@ -146,7 +146,15 @@ class GroupRepository:
             )
         return _record(row)
 
-    async def update(self, group_id: uuid.UUID, update: GroupUpdate) -> GroupRecord | None:
+    async def update(
+        self,
+        group_id: uuid.UUID,
+        update: GroupUpdate,
+        *,
+        add_members: Sequence[uuid.UUID] = (),
+        remove_members: Sequence[uuid.UUID] = (),
+    ) -> GroupRecord | None:
+        """Change the project's fields and members in one transaction; None if there is none."""
         values: dict[str, Any] = {}
         if update.name is not None:
             values["name"] = update.name
@@ -167,20 +175,25 @@ class GroupRepository:
         try:
             async with begin(self._engine) as conn:
                 if not values:
-                    return await self._get(conn, group_id)
-                row = (
-                    await conn.execute(
-                        sa.update(groups)
-                        .where(groups.c.id == group_id)
-                        .values(**values)
-                        .returning(*_COLUMNS)
-                    )
-                ).first()
+                    record = await self._get(conn, group_id)
+                else:
+                    row = (
+                        await conn.execute(
+                            sa.update(groups)
+                            .where(groups.c.id == group_id)
+                            .values(**values)
+                            .returning(*_COLUMNS)
+                        )
+                    ).first()
+                    record = _record(row) if row is not None else None
+                if record is not None:
+                    await self._add_members(conn, group_id, add_members)
+                    await self._remove_members(conn, group_id, remove_members)
         except sa.exc.IntegrityError:
             raise GroupConflict(
                 f"Another project in the domain is already named {update.name!r}"
             ) from None
-        return _record(row) if row is not None else None
+        return record
 
     async def user_domains(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
         """The domain of each of these users that exists."""
@@ -191,10 +204,13 @@ class GroupRepository:
             rows = (await conn.execute(query)).all()
         return {row.uuid: row.domain_name for row in rows}
 
-    async def add_members(self, group_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> int:
-        """Make the users members (those already in stay); returns how many joined."""
+    @staticmethod
+    async def _add_members(
+        conn: AsyncConnection, group_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+    ) -> None:
+        """Make the users members (those already in stay)."""
         if not user_ids:
-            return 0
+            return
         stmt = (
             pg.insert(association_groups_users)
             .values([{"group_id": group_id, "user_id": user_id} for user_id in user_ids])
@@ -205,20 +221,19 @@ class GroupRepository:
                 ]
             )
         )
-        async with begin(self._engine) as conn:
-            result = await conn.execute(stmt)
-        return result.rowcount
+        await conn.execute(stmt)
 
-    async def remove_members(self, group_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> int:
+    @staticmethod
+    async def _remove_members(
+        conn: AsyncConnection, group_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+    ) -> None:
         if not user_ids:
-            return 0
+            return
         stmt = sa.delete(association_groups_users).where(
             association_groups_users.c.group_id == group_id,
             association_groups_users.c.user_id.in_(list(user_ids)),
         )
-        async with begin(self._engine) as conn:
-            result = await conn.execute(stmt)
-        return result.rowcount
+        await conn.execute(stmt)
 
     async def soft_delete(self, group_id: uuid.UUID) -> bool:
         stmt = (

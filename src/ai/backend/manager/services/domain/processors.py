@@ -31,7 +31,7 @@ class DomainProcessors:
 
 
 def build_domain_processors(deps: AdminDeps, metrics: ManagerMetrics) -> DomainProcessors:
-    service = DomainService(DomainRepository(deps.db))
+    service = DomainService(DomainRepository(deps.db), deps.keypair_cache)
     return DomainProcessors(
         search=ActionProcessor(service.list_domains, metrics=metrics),
         get=ActionProcessor(service.get_domain, metrics=metrics),

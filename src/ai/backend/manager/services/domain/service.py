@@ -14,6 +14,7 @@ from ai.backend.manager.errors.base import PermissionDenied
 from ai.backend.manager.errors.domain import DomainConflict, DomainNotFound
 from ai.backend.manager.repositories.domain import DomainRepository
 from ai.backend.manager.repositories.domain.types import DomainRecord
+from ai.backend.manager.repositories.keypair import KeypairCache
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 
 
@@ -23,8 +24,9 @@ def require_superadmin(requester: AuthenticatedUser, what: str) -> None:
 
 
 class DomainService:
-    def __init__(self, repository: DomainRepository) -> None:
+    def __init__(self, repository: DomainRepository, keypair_cache: KeypairCache) -> None:
         self._repository = repository
+        self._keypair_cache = keypair_cache
 
     async def list_domains(self, action: ListDomainsAction) -> list[DomainRecord]:
         require_superadmin(action.requester, "list domains")
@@ -53,6 +55,9 @@ class DomainService:
         record = await self._repository.update(action.name, action.update)
         if record is None:
             raise DomainNotFound(f"No domain named {action.name!r}")
+        if record.name != action.name:
+            # cached credentials carry the domain name: drop them so the new one is seen at once
+            await self._keypair_cache.invalidate(*await self._repository.access_keys(record.name))
         return record
 
     async def delete_domain(self, action: DeleteDomainAction) -> None:

@@ -83,13 +83,14 @@ class GroupService:
                 raise GroupConflict(
                     f"User(s) {', '.join(foreign)} belong to another domain than the project"
                 )
-        updated = await self._repository.update(action.group_id, action.update)
+        updated = await self._repository.update(
+            action.group_id,
+            action.update,
+            add_members=user_ids if action.membership is MembershipChange.ADD else (),
+            remove_members=user_ids if action.membership is MembershipChange.REMOVE else (),
+        )
         if updated is None:
             raise GroupNotFound(f"No project with id {action.group_id}")
-        if action.membership is MembershipChange.ADD:
-            await self._repository.add_members(action.group_id, user_ids)
-        elif action.membership is MembershipChange.REMOVE:
-            await self._repository.remove_members(action.group_id, user_ids)
         return updated
 
     async def delete_group(self, action: DeleteGroupAction) -> None:
