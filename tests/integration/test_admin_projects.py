@@ -1173,3 +1173,41 @@ async def test_available_scaling_groups_errors(
     other = await gql.create_group(await gql.create_domain())
     status, body = await _rest_available(http, manager, str(other), DOMAIN_ADMIN)
     assert status == 403
+
+
+# === bad input ==================================================================================
+
+
+async def test_overlong_text_is_a_clear_error_and_stores_nothing(gql: Gql, db: AsyncEngine) -> None:
+    long_name = "x" * 65
+    for query, variables in (
+        (CREATE_DOMAIN, {"name": long_name, "input": {}}),
+        (CREATE_DOMAIN, {"name": _name("dom"), "input": {"description": "d" * 513}}),
+        (CREATE_GROUP, {"name": long_name, "input": {"domain_name": "default"}}),
+        (CREATE_SG, {"name": long_name, "input": {"driver": "static", "scheduler": "fifo"}}),
+        (
+            CREATE_SG,
+            {
+                "name": _name("sg"),
+                "input": {"driver": "static", "scheduler": "fifo", "wsproxy_api_token": "t" * 129},
+            },
+        ),
+        (MODIFY_SG, {"name": "default", "input": {"driver": "d" * 65}}),
+    ):
+        assert "longer than" in await gql.refused(query, variables, who=SUPERADMIN)
+    assert await _count(db, domains, domains.c.name == long_name) == 0
+    assert await _count(db, groups, groups.c.name == long_name) == 0
+    assert await _count(db, scaling_groups, scaling_groups.c.name == long_name) == 0
+    info = await gql.data('query { scaling_group(name: "default") { driver } }')
+    assert info == {"scaling_group": {"driver": "static"}}
+
+
+async def test_renaming_a_project_onto_a_sibling_is_not_ok(gql: Gql) -> None:
+    taken = _name("proj")
+    await gql.create_group("default", taken)
+    gid = await gql.create_group("default")
+    out = await gql.mutate(MODIFY_GROUP, {"gid": str(gid), "input": {"name": taken}})
+    assert out["ok"] is False and "already named" in out["msg"]
+    other = await gql.create_domain()
+    renamed = await gql.mutate(MODIFY_DOMAIN, {"name": other, "input": {"name": "default"}})
+    assert renamed["ok"] is False and "already exists" in renamed["msg"]

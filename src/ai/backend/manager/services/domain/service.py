@@ -10,7 +10,7 @@ from ai.backend.manager.actions.domain import (
     ModifyDomainAction,
     PurgeDomainAction,
 )
-from ai.backend.manager.errors.base import PermissionDenied
+from ai.backend.manager.errors.base import InvalidAPIParameters, PermissionDenied
 from ai.backend.manager.errors.domain import DomainConflict, DomainNotFound
 from ai.backend.manager.repositories.domain import DomainRepository
 from ai.backend.manager.repositories.domain.types import DomainRecord
@@ -21,6 +21,12 @@ from ai.backend.manager.services.auth.types import AuthenticatedUser
 def require_superadmin(requester: AuthenticatedUser, what: str) -> None:
     if not requester.is_superadmin:
         raise PermissionDenied(f"Only superadmins can {what}")
+
+
+def check_length(value: str | None, field: str, limit: int) -> None:
+    """Refuse text longer than its column holds (rather than failing in the database)."""
+    if value is not None and len(value) > limit:
+        raise InvalidAPIParameters(f"`{field}` is longer than {limit} characters")
 
 
 class DomainService:
@@ -44,14 +50,22 @@ class DomainService:
 
     async def create_domain(self, action: CreateDomainAction) -> DomainRecord:
         require_superadmin(action.requester, "create domains")
-        if not action.spec.name.strip():
+        spec = action.spec
+        if not spec.name.strip():
             raise DomainConflict("A domain needs a non-empty name")
+        check_length(spec.name, "name", 64)
+        check_length(spec.description, "description", 512)
+        check_length(spec.integration_id, "integration_id", 512)
         return await self._repository.create(action.spec)
 
     async def modify_domain(self, action: ModifyDomainAction) -> DomainRecord:
         require_superadmin(action.requester, "modify domains")
-        if action.update.new_name is not None and not action.update.new_name.strip():
+        update = action.update
+        if update.new_name is not None and not update.new_name.strip():
             raise DomainConflict("A domain needs a non-empty name")
+        check_length(update.new_name, "name", 64)
+        check_length(update.description, "description", 512)
+        check_length(update.integration_id, "integration_id", 512)
         record = await self._repository.update(action.name, action.update)
         if record is None:
             raise DomainNotFound(f"No domain named {action.name!r}")

@@ -19,6 +19,7 @@ from ai.backend.manager.errors.group import GroupConflict, GroupNotFound
 from ai.backend.manager.repositories.group import GroupRepository
 from ai.backend.manager.repositories.group.types import GroupRecord
 from ai.backend.manager.services.auth.types import AuthenticatedUser
+from ai.backend.manager.services.domain.service import check_length
 
 
 def _domain_scope(requester: AuthenticatedUser, domain_name: str | None) -> str | None:
@@ -64,12 +65,18 @@ class GroupService:
         _domain_scope(action.requester, action.spec.domain_name)
         if not action.spec.name.strip():
             raise GroupConflict("A project needs a non-empty name")
+        check_length(action.spec.name, "name", 64)
+        check_length(action.spec.description, "description", 512)
+        check_length(action.spec.integration_id, "integration_id", 512)
         return await self._repository.create(action.spec)
 
     async def modify_group(self, action: ModifyGroupAction) -> GroupRecord:
         record = await self._target(action.requester, action.group_id)
         if action.update.name is not None and not action.update.name.strip():
             raise GroupConflict("A project needs a non-empty name")
+        check_length(action.update.name, "name", 64)
+        check_length(action.update.description, "description", 512)
+        check_length(action.update.integration_id, "integration_id", 512)
         if action.membership is None and action.user_ids:
             raise InvalidAPIParameters("`user_uuids` needs `user_update_mode` (add or remove)")
         user_ids = list(dict.fromkeys(action.user_ids))

@@ -25,6 +25,7 @@ from ai.backend.manager.repositories.scaling_group.types import (
     ScalingGroupRecord,
 )
 from ai.backend.manager.services.auth.types import AuthenticatedUser
+from ai.backend.manager.services.domain.service import check_length
 from ai.backend.manager.sokovan.scheduler.types import QueuePolicy
 
 _SCHEDULERS = frozenset(policy.value for policy in QueuePolicy)
@@ -33,6 +34,20 @@ _SCHEDULERS = frozenset(policy.value for policy in QueuePolicy)
 def _require_superadmin(requester: AuthenticatedUser) -> None:
     if not requester.is_superadmin:
         raise PermissionDenied("Only superadmins can manage scaling groups")
+
+
+def _check_lengths(
+    name: str | None,
+    description: str | None,
+    driver: str | None,
+    wsproxy_addr: str | None,
+    wsproxy_api_token: str | None,
+) -> None:
+    check_length(name, "name", 64)
+    check_length(description, "description", 512)
+    check_length(driver, "driver", 64)
+    check_length(wsproxy_addr, "wsproxy_addr", 1024)
+    check_length(wsproxy_api_token, "wsproxy_api_token", 128)
 
 
 def _check_scheduler(scheduler: str | None) -> None:
@@ -65,11 +80,18 @@ class ScalingGroupService:
         if not spec.driver.strip() or not spec.scheduler.strip():
             raise ScalingGroupConflict("A scaling group needs a driver and a scheduler")
         _check_scheduler(spec.scheduler)
+        _check_lengths(
+            spec.name, spec.description, spec.driver, spec.wsproxy_addr, spec.wsproxy_api_token
+        )
         return await self._repository.create(spec)
 
     async def modify_scaling_group(self, action: ModifyScalingGroupAction) -> ScalingGroupRecord:
         _require_superadmin(action.requester)
-        _check_scheduler(action.update.scheduler)
+        update = action.update
+        _check_scheduler(update.scheduler)
+        _check_lengths(
+            None, update.description, update.driver, update.wsproxy_addr, update.wsproxy_api_token
+        )
         record = await self._repository.update(action.name, action.update)
         if record is None:
             raise ScalingGroupNotFound(f"No scaling group named {action.name!r}")
