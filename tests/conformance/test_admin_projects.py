@@ -31,6 +31,7 @@ USER: Account = {
     "access_key": "AKIANABBDUSEREXAMPLE",
     "secret_key": "C8qnIo29EZvXkPK_MXcuAakYTy4NYrxwmCEyNPlf",
 }
+USER2_UUID = "009fb1a4-487c-4f6e-9b1b-228b94b1d040"
 DOMAIN_ADMIN: Account = {
     "access_key": "AKIAHUKCHDEZGEXAMPLE",
     "secret_key": "cWbsM_vBB4CzTW7JdORRMx8SjGI3-wEXAMPLEKEY",
@@ -116,6 +117,16 @@ def test_step06_domain_info(client: ClientRunner) -> None:
     assert item["allowed_docker_registries"] == []
 
 
+def test_step06_domain_update(client: ClientRunner) -> None:
+    table = _table(
+        _ok(client.run("admin", "domain", "update", DOMAIN, "--description", "for the CLI tests"))
+    )
+    assert table["ok"] == "True"
+    assert table["name"] == DOMAIN
+    (item,) = _json_items(client, "admin", "domain", "info", DOMAIN)
+    assert item["description"] == "for the CLI tests"
+
+
 def test_step06_unknown_domain_info_says_so(client: ClientRunner) -> None:
     result = client.run("admin", "domain", "info", "cf-no-such-domain")
     output = result.stdout + result.stderr
@@ -168,6 +179,20 @@ def test_step09_group_add_and_remove_users(client: ClientRunner) -> None:
     assert item["description"] == "updated by the CLI"
 
 
+def test_step09_group_add_users_and_remove_users(client: ClientRunner) -> None:
+    table = _table(_ok(client.run("admin", "group", "add", "default", PROJECT + "-members")))
+    gid = table["id"]
+    try:
+        added = _table(_ok(client.run("admin", "group", "add-users", gid, USER2_UUID)))
+        assert added["ok"] == "True" and added["gid"] == gid
+        removed = _table(_ok(client.run("admin", "group", "remove-users", gid, USER2_UUID)))
+        assert removed["ok"] == "True"
+        output = _failed(client.run("admin", "group", "add-users", gid, str(uuid.uuid4())))
+        assert "No user with id" in output
+    finally:
+        _ok(_answering(client, "y\n", "admin", "group", "purge", gid))
+
+
 def test_step19_scaling_group_list(client: ClientRunner) -> None:
     stdout = _ok(client.run("admin", "scaling-group", "list"))
     assert "default" in stdout
@@ -211,6 +236,27 @@ def test_step22_scaling_group_info(client: ClientRunner) -> None:
     assert item["driver_opts"] == {}
     assert item["scheduler_opts"] == {}
     assert item["is_public"] is True
+
+
+def test_step22_scaling_group_update(client: ClientRunner) -> None:
+    result = client.run(
+        "admin",
+        "scaling-group",
+        "update",
+        SCALING_GROUP,
+        "--description",
+        "CLI pool",
+        "--scheduler-opts",
+        '{"pending_timeout": 30}',
+    )
+    assert _table(_ok(result))["ok"] == "True"
+    (item,) = _json_items(client, "admin", "scaling-group", "info", SCALING_GROUP)
+    assert item["description"] == "CLI pool"
+    assert item["scheduler_opts"] == {"pending_timeout": 30}
+    output = _failed(
+        client.run("admin", "scaling-group", "update", SCALING_GROUP, "--scheduler", "random")
+    )
+    assert "Unknown scheduler" in output
 
 
 def test_step23_scaling_group_get_available(client: ClientRunner) -> None:
