@@ -1,0 +1,3 @@
+from ai.backend.manager.repositories.domain.repository import DomainRepository
+
+__all__ = ["DomainRepository"]
