@@ -37,18 +37,22 @@ from ai.backend.manager.repositories.user.types import (
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, UserStatus
 
 _ORDERABLE: dict[str, sa.ColumnElement[Any]] = {
-    name: users.c[name]
-    for name in (
-        "uuid",
-        "username",
-        "email",
-        "full_name",
-        "status",
-        "role",
-        "domain_name",
-        "created_at",
-        "updated_at",
-    )
+    **{
+        name: users.c[name]
+        for name in (
+            "uuid",
+            "username",
+            "email",
+            "full_name",
+            "need_password_change",
+            "status",
+            "status_info",
+            "role",
+            "domain_name",
+            "created_at",
+        )
+    },
+    "modified_at": users.c.updated_at,
 }
 
 # The user's main keypair: the default one, else the oldest.
