@@ -210,6 +210,23 @@ def test_step18_keypair_list_of_one_user(client: ClientRunner, state: dict[str, 
     assert state["access_key"] in out and ADMIN_ACCESS_KEY not in out
 
 
+def test_updates_of_user_keypair_and_policy(client: ClientRunner, state: dict[str, Any]) -> None:
+    """`admin user update`, `admin keypair deactivate/activate/update`, policy `update`."""
+    _succeeded(_ok(client.run("admin", "user", "update", USER1, "-n", "User Uno")))
+    assert _json_items(client, "admin", "user", "info", "-e", USER1)[0]["full_name"] == "User Uno"
+    me = {"access_key": state["access_key"], "secret_key": state["secret_key"]}
+    _ok(client.run("admin", "keypair", "deactivate", state["access_key"]))
+    assert client.run("admin", "keypair", "info", **me).returncode == 1
+    _ok(client.run("admin", "keypair", "activate", state["access_key"]))
+    assert client.run("admin", "keypair", "info", **me).returncode == 0
+    _ok(client.run("admin", "keypair", "update", state["access_key"], "--rate-limit", "4000"))
+    items = _json_items(client, "admin", "keypair", "list", "-u", USER1)
+    assert {k["access_key"]: k["rate_limit"] for k in items}[state["access_key"]] == 4000
+    _ok(client.run("admin", "keypair-resource-policy", "update", POLICY, "--idle-timeout", "900"))
+    policy = _json_items(client, "admin", "keypair-resource-policy", "info", POLICY)[0]
+    assert policy["idle_timeout"] == 900
+
+
 # --- C. the new user's own view -----------------------------------------------------------------
 
 
