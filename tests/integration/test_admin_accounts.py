@@ -785,10 +785,15 @@ async def test_list_pages_cost_a_constant_number_of_statements(
     for name, query in (("user_list", USER_LIST), ("keypair_list", KEYPAIR_LIST)):
         for limit in (5, 50):
             await data(http, manager, query, {"limit": limit, "offset": 0})  # warm the caches
-            with counted_statements(manager) as statements:
-                page = await data(http, manager, query, {"limit": limit, "offset": 0})
-            assert len(page[name]["items"]) == limit
-            costs[(name, limit)] = len(statements)
+            # the fewest of three runs: background work (usage flushes, credential lookups)
+            # shares the engine and can only add statements
+            runs = []
+            for _ in range(3):
+                with counted_statements(manager) as statements:
+                    page = await data(http, manager, query, {"limit": limit, "offset": 0})
+                assert len(page[name]["items"]) == limit
+                runs.append(len(statements))
+            costs[(name, limit)] = min(runs)
     assert costs[("user_list", 5)] == costs[("user_list", 50)], costs
     assert costs[("keypair_list", 5)] == costs[("keypair_list", 50)], costs
     assert max(costs.values()) <= 8, costs

@@ -72,46 +72,6 @@ class KeypairRepository:
             domain_name=row.domain_name,
         )
 
-    async def get_detail(self, access_key: str) -> KeypairDetail | None:
-        query = (
-            sa.select(
-                keypairs.c.access_key,
-                keypairs.c.secret_key,
-                keypairs.c.is_active,
-                keypairs.c.is_admin,
-                keypairs.c.resource_policy,
-                keypairs.c.rate_limit,
-                keypairs.c.num_queries,
-                keypairs.c.created_at,
-                keypairs.c.last_used,
-                users.c.uuid,
-                users.c.email,
-                users.c.full_name,
-                users.c.domain_name,
-            )
-            .select_from(keypairs.join(users, keypairs.c.user == users.c.uuid))
-            .where(keypairs.c.access_key == access_key)
-        )
-        async with begin_readonly(self._engine) as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
-            return None
-        return KeypairDetail(
-            access_key=row.access_key,
-            secret_key=row.secret_key,
-            is_active=row.is_active,
-            is_admin=row.is_admin,
-            resource_policy=row.resource_policy,
-            rate_limit=row.rate_limit,
-            num_queries=row.num_queries,
-            created_at=row.created_at,
-            last_used=row.last_used,
-            user_uuid=row.uuid,
-            user_email=row.email,
-            user_full_name=row.full_name,
-            domain_name=row.domain_name,
-        )
-
     async def record_usage(self, usages: Sequence[KeypairUsage]) -> None:
         """Apply accumulated `last_used` and `num_queries` in one statement."""
         if not usages:

@@ -17,7 +17,7 @@ from ai.backend.manager.actions.keypair import (
     UploadSSHKeypairAction,
 )
 from ai.backend.manager.metrics.registry import ManagerMetrics
-from ai.backend.manager.repositories.keypair import KeypairAdminRepository, KeypairRepository
+from ai.backend.manager.repositories.keypair import KeypairAdminRepository
 from ai.backend.manager.repositories.keypair.types import KeypairDetail
 from ai.backend.manager.repositories.user import UserRepository
 from ai.backend.manager.services.deps import AdminDeps
@@ -38,7 +38,6 @@ class KeypairProcessors:
 
 def build_keypair_processors(deps: AdminDeps, metrics: ManagerMetrics) -> KeypairProcessors:
     service = KeypairService(
-        KeypairRepository(deps.db),
         KeypairAdminRepository(deps.db),
         UserRepository(deps.db),
         deps.keypair_cache,

@@ -23,7 +23,6 @@ from ai.backend.manager.errors.user import UserNotFound
 from ai.backend.manager.repositories.keypair import (
     KeypairAdminRepository,
     KeypairCache,
-    KeypairRepository,
 )
 from ai.backend.manager.repositories.keypair.types import (
     KeypairCreateSpec,
@@ -57,12 +56,10 @@ def _visible(requester: AuthenticatedUser, detail: KeypairDetail) -> KeypairDeta
 class KeypairService:
     def __init__(
         self,
-        repository: KeypairRepository,
         admin_repository: KeypairAdminRepository,
         users: UserRepository,
         cache: KeypairCache,
     ) -> None:
-        self._repository = repository
         self._admin = admin_repository
         self._users = users
         self._cache = cache
@@ -70,7 +67,7 @@ class KeypairService:
     async def get_keypair(self, action: GetKeypairAction) -> KeypairDetail:
         requester = action.requester
         access_key = action.access_key or requester.access_key
-        detail = await self._repository.get_detail(access_key)
+        detail = await self._admin.get(access_key)
         if access_key != requester.access_key:
             allowed = requester.is_superadmin or (
                 requester.role == "admin"
@@ -81,9 +78,6 @@ class KeypairService:
                 raise PermissionDenied("Only administrators can read another user's keypair")
         if detail is None:
             raise ObjectNotFound(f"No keypair with access key {access_key}")
-        full = await self._admin.get(access_key)
-        if full is not None:
-            detail = full
         return _visible(requester, detail)
 
     async def list_keypairs(self, action: ListKeypairsAction) -> tuple[list[KeypairDetail], int]:
