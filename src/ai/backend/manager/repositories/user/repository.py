@@ -386,14 +386,14 @@ class UserRepository:
                     .where(vfolders.c.user == user_uuid)
                 )
             ).scalar_one()
-            if owned and not purge_owned_folders:
-                raise UserHasDependants(
-                    f"The user still owns {owned} virtual folder(s); delete them first"
-                )
             if owned:
+                hint = (
+                    " (purging folders together with their owner is not supported)"
+                    if purge_owned_folders
+                    else ""
+                )
                 raise UserHasDependants(
-                    f"The user still owns {owned} virtual folder(s); purging folders together"
-                    " with their owner is not supported, delete them first"
+                    f"The user still owns {owned} virtual folder(s); delete them first{hint}"
                 )
             await conn.execute(
                 sa.update(groups).where(groups.c.creator_id == user_uuid).values(creator_id=None)
