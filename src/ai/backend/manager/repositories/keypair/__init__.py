@@ -1,4 +1,7 @@
 from ai.backend.manager.repositories.keypair.cache import KeypairCache
-from ai.backend.manager.repositories.keypair.repository import KeypairRepository
+from ai.backend.manager.repositories.keypair.repository import (
+    KeypairAdminRepository,
+    KeypairRepository,
+)
 
-__all__ = ["KeypairCache", "KeypairRepository"]
+__all__ = ["KeypairAdminRepository", "KeypairCache", "KeypairRepository"]

@@ -54,3 +54,32 @@ class KeypairDetail:
     user_email: str
     user_full_name: str | None
     domain_name: str
+    user_role: str = "user"
+    modified_at: datetime | None = None
+    projects: tuple[str, ...] = ()
+    concurrency_used: int = 0
+    ssh_public_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeypairListFilter:
+    """Which keypairs a list covers; `None` means no restriction."""
+
+    domain_name: str | None = None
+    email: str | None = None
+    is_active: bool | None = None
+    user_uuid: uuid.UUID | None = None
+    access_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeypairCreateSpec:
+    user_uuid: uuid.UUID
+    access_key: str
+    secret_key: str
+    is_active: bool
+    is_admin: bool
+    resource_policy: str
+    rate_limit: int
+    ssh_public_key: str | None = None
+    ssh_private_key: str | None = None

@@ -1,4 +1,6 @@
-"""The `KeyPair` object type."""
+"""The `KeyPair` object type, its inputs and mutation payloads."""
+
+from __future__ import annotations
 
 from datetime import datetime
 
@@ -24,13 +26,16 @@ class KeyPair:
     rate_limit: int
     num_queries: int
     created_at: datetime | None
+    modified_at: datetime | None
     last_used: datetime | None
     user_info: UserInfo
     concurrency_used: int
     domain_name: str
+    projects: list[str]
+    ssh_public_key: str | None
 
     @classmethod
-    def from_detail(cls, detail: KeypairDetail) -> "KeyPair":
+    def from_detail(cls, detail: KeypairDetail) -> KeyPair:
         return cls(
             user_id=detail.user_email,
             access_key=detail.access_key,
@@ -41,8 +46,54 @@ class KeyPair:
             rate_limit=detail.rate_limit,
             num_queries=detail.num_queries,
             created_at=detail.created_at,
+            modified_at=detail.modified_at,
             last_used=detail.last_used,
             user_info=UserInfo(email=detail.user_email, full_name=detail.user_full_name),
-            concurrency_used=0,
+            concurrency_used=detail.concurrency_used,
             domain_name=detail.domain_name,
+            projects=list(detail.projects),
+            ssh_public_key=detail.ssh_public_key,
         )
+
+
+@strawberry.type(name="KeyPairList")
+class KeyPairList:
+    items: list[KeyPair]
+    total_count: int
+
+
+@strawberry.input(name="KeyPairInput")
+class KeyPairInput:
+    is_active: bool | None = True
+    is_admin: bool | None = False
+    resource_policy: str | None = "default"
+    concurrency_limit: int | None = None
+    rate_limit: int | None = 10000
+
+
+@strawberry.input(name="ModifyKeyPairInput")
+class ModifyKeyPairInput:
+    is_active: bool | None = None
+    is_admin: bool | None = None
+    resource_policy: str | None = None
+    concurrency_limit: int | None = None
+    rate_limit: int | None = None
+
+
+@strawberry.type(name="CreateKeyPair")
+class CreateKeyPairPayload:
+    ok: bool
+    msg: str
+    keypair: KeyPair | None
+
+
+@strawberry.type(name="ModifyKeyPair")
+class ModifyKeyPairPayload:
+    ok: bool
+    msg: str
+
+
+@strawberry.type(name="DeleteKeyPair")
+class DeleteKeyPairPayload:
+    ok: bool
+    msg: str

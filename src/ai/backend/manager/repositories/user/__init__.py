@@ -1,0 +1,3 @@
+from ai.backend.manager.repositories.user.repository import UserRepository
+
+__all__ = ["UserRepository"]
