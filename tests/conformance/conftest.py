@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 import pytest_asyncio
 
@@ -154,18 +155,24 @@ def manager_process(
             process.kill()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def dummy_agent(
+    request: pytest.FixtureRequest,
     manager_process: str,
+    schema_database: DatabaseConfig,
     etcd_namespace: str,
     redis_port: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[DummyAgent]:
-    """One real dummy agent registered to the manager under test."""
+    """A real dummy agent of the test module's own, registered to the manager under test.
+
+    The dummy backend enumerates no containers, so once a minute (from its start) it forgets
+    every running kernel: a module gets a fresh agent, and with it a fresh minute."""
     if not agent_venv_available():
         if os.environ.get("CI") or "BACKEND_TEST_AGENT_VENV" in os.environ:
             pytest.fail("the official agent venv is missing (scripts/make-peer-venv.sh agent)")
         pytest.skip("no official agent venv (run `scripts/make-peer-venv.sh agent`)")
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
     agents = asyncio.run(
         start_dummy_agents(
             1,
@@ -173,15 +180,36 @@ def dummy_agent(
             etcd_addr=str(ETCD_ADDR),
             namespace=etcd_namespace,
             redis_port=redis_port,
-            id_prefix="i-conformance",
+            id_prefix=f"i-cf-{module}",
         )
     )
     try:
         asyncio.run(wait_for_rpc(agents[0]))
-        time.sleep(2)  # a heartbeat or two, so the manager has registered it
+        asyncio.run(_wait_agent_status(schema_database, agents[0].id, alive=True))
         yield agents[0]
     finally:
         stop_all(agents)
+        # gone for the manager too, so no later module's session is placed on it
+        asyncio.run(_wait_agent_status(schema_database, agents[0].id, alive=False))
+
+
+async def _wait_agent_status(
+    db: DatabaseConfig, agent_id: str, *, alive: bool, timeout: float = 30.0
+) -> None:
+    conn = await asyncpg.connect(
+        host=db.addr.host, port=db.addr.port, user=db.user, database=db.name
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = await conn.fetchval("SELECT status::text FROM agents WHERE id = $1", agent_id)
+            if (status == "ALIVE") is alive:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+    state = "ALIVE" if alive else "gone"
+    raise TimeoutError(f"the manager did not see agent {agent_id} {state} within {timeout:g} s")
 
 
 @pytest.fixture(scope="package")

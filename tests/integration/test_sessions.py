@@ -524,3 +524,31 @@ async def test_lost_agent_ends_its_sessions(
         assert all(v == 0 for v in (await used_slots(manager, victim.id)).values())
     finally:
         await asyncio.to_thread(stop_all, victims)
+
+
+async def test_a_kernel_its_agent_forgot_is_terminated_on_next_contact(
+    http: aiohttp.ClientSession,
+    manager: RunningManager,
+    dummy_agents: list[DummyAgent],
+    clean_sessions: None,
+) -> None:
+    created = await create(http, manager, "e2e-forgotten", enqueue_only=False)
+    assert created["status"] == "RUNNING", created
+    row = await session_row(manager, "e2e-forgotten")
+    [agent_id] = await kernel_agents(manager, created["sessionId"])
+    agent = next(a for a in dummy_agents if a.id == agent_id)
+    from ai.backend.manager.models.kernel import kernels
+
+    async with manager.root.db.connect() as conn:
+        kernel_id = await conn.scalar(sa.select(kernels.c.id).where(kernels.c.session_id == row.id))
+    # The agent drops the kernel without telling anyone (as the dummy backend does once a
+    # minute with every kernel, since it enumerates no containers).
+    client = manager.root.agent_pool.client(agent.id, agent.rpc_addr)
+    await client.destroy_kernel(kernel_id, row.id, "user-requested", suppress_events=True)
+
+    status, problem = await call(http, manager, "GET", "/session/e2e-forgotten/logs")
+    assert status == 409, problem
+    assert "no longer has the kernel" in problem["msg"], problem
+    ended = await wait_row_status(manager, "e2e-forgotten", {"TERMINATED"})
+    assert ended is not None
+    assert all(v == 0 for v in (await used_slots(manager, agent.id)).values())

@@ -9,10 +9,11 @@ the RPC's reply arrives first, the result is the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from ai.backend.manager.clients.agent.types import ImageRefSpec
@@ -382,31 +383,51 @@ class SessionLauncher:
                 return kernel
         raise SessionNotFound(f"No kernel {kernel_id} in session {session.name}")
 
+    @contextlib.asynccontextmanager
+    async def _kernel_rpc(self, kernel: KernelRecord) -> AsyncIterator[Any]:
+        """The kernel's agent client; if the agent no longer knows the kernel (it vanished on
+        the agent's side), the kernel is terminated here too and the caller is told so."""
+        try:
+            yield self._client(kernel)
+        except AgentRPCError as e:
+            if e.exc_name != "KeyError" or str(kernel.id) not in e.exc_repr:
+                raise
+            log.warning("agent %s no longer has kernel %s: terminating it", kernel.agent, kernel.id)
+            await self.on_kernel_terminated(kernel.id, "already-terminated", -1)
+            raise SessionNotRunning(
+                f"The agent {kernel.agent} no longer has the kernel {kernel.id}: "
+                "the session has ended"
+            ) from None
+
     async def get_logs(self, session: SessionRecord, kernel_id: uuid.UUID | None) -> str:
         kernel = self._main(session, kernel_id)
         if kernel.agent is None or kernel.status in KERNEL_TERMINAL_STATUSES:
             return ""
-        result = await self._client(kernel).get_logs(str(kernel.id))
+        async with self._kernel_rpc(kernel) as client:
+            result = await client.get_logs(str(kernel.id))
         logs = result.get("logs", "") if isinstance(result, Mapping) else ""
         return logs if isinstance(logs, str) else str(logs)
 
     async def interrupt(self, session: SessionRecord) -> dict[str, Any]:
         kernel = self._main(session)
-        result = await self._client(kernel).interrupt_kernel(str(kernel.id))
+        async with self._kernel_rpc(kernel) as client:
+            result = await client.interrupt_kernel(str(kernel.id))
         return dict(result) if isinstance(result, Mapping) else {}
 
     async def complete(self, session: SessionRecord, code: str, opts: dict[str, Any]) -> Any:
         kernel = self._main(session)
-        return await self._client(kernel).get_completions(str(kernel.id), code, opts)
+        async with self._kernel_rpc(kernel) as client:
+            return await client.get_completions(str(kernel.id), code, opts)
 
     async def execute(
         self, session: SessionRecord, run_id: str | None, mode: str, code: str, opts: dict[str, Any]
     ) -> dict[str, Any]:
         kernel = self._main(session)
         run_id = run_id or uuid.uuid4().hex
-        result = await self._client(kernel).execute(
-            str(session.id), str(kernel.id), 9, run_id, mode, code, opts, 2.0
-        )
+        async with self._kernel_rpc(kernel) as client:
+            result = await client.execute(
+                str(session.id), str(kernel.id), 9, run_id, mode, code, opts, 2.0
+            )
         return normalise_execution_result(run_id, result)
 
     async def restart(self, session: SessionRecord) -> None:
@@ -428,9 +449,8 @@ class SessionLauncher:
 
         async def restart_one(kernel: KernelRecord) -> None:
             _, image_ref = await self._images.image_config(kernel.image, kernel.architecture)
-            info = await self._client(kernel).restart_kernel(
-                str(session.id), str(kernel.id), image_ref, {}
-            )
+            async with self._kernel_rpc(kernel) as client:
+                info = await client.restart_kernel(str(session.id), str(kernel.id), image_ref, {})
             await self._changed(
                 await self._sessions.mark_kernel_started(kernel.id, dict(info or {}))
             )
@@ -448,7 +468,8 @@ class SessionLauncher:
 
     async def list_files(self, session: SessionRecord, path: str) -> dict[str, Any]:
         kernel = self._main(session)
-        result = await self._client(kernel).list_files(str(kernel.id), path)
+        async with self._kernel_rpc(kernel) as client:
+            result = await client.list_files(str(kernel.id), path)
         # an agent that lists nothing (the dummy backend) answers with empty strings
         return {
             "files": result.get("files") or "[]",
@@ -458,15 +479,17 @@ class SessionLauncher:
 
     async def upload_files(self, session: SessionRecord, files: list[tuple[str, bytes]]) -> None:
         kernel = self._main(session)
-        client = self._client(kernel)
-        for filename, data in files:
-            await client.upload_file(str(kernel.id), filename, data)
+        async with self._kernel_rpc(kernel) as client:
+            for filename, data in files:
+                await client.upload_file(str(kernel.id), filename, data)
 
     async def download_files(self, session: SessionRecord, paths: list[str]) -> list[bytes]:
         """One tar archive per path."""
         kernel = self._main(session)
-        client = self._client(kernel)
-        archives = await asyncio.gather(*(client.download_file(str(kernel.id), p) for p in paths))
+        async with self._kernel_rpc(kernel) as client:
+            archives = await asyncio.gather(
+                *(client.download_file(str(kernel.id), p) for p in paths)
+            )
         for path, archive in zip(paths, archives, strict=True):
             if not archive:
                 raise SessionFileNotFound(f"No file {path!r} in the session {session.name!r}")
@@ -474,7 +497,8 @@ class SessionLauncher:
 
     async def download_single(self, session: SessionRecord, path: str) -> bytes:
         kernel = self._main(session)
-        data: bytes = await self._client(kernel).download_single(str(kernel.id), path)
+        async with self._kernel_rpc(kernel) as client:
+            data: bytes = await client.download_single(str(kernel.id), path)
         if not data:
             raise SessionFileNotFound(f"No file {path!r} in the session {session.name!r}")
         return data
