@@ -11,7 +11,7 @@ from typing import Any
 from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.events.session import SchedulingEvent
 from ai.backend.manager.repositories.session import SessionRepository
-from ai.backend.manager.repositories.session.types import SessionRecord, StatusChange
+from ai.backend.manager.repositories.session.types import SessionSpec, StatusChange
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, SessionStatus
 
@@ -63,11 +63,11 @@ class SessionChangeNotifier:
             # Losing notifications must never fail the status changes themselves.
             log.warning("could not broadcast %d scheduling events: %s", len(events), e)
 
-    def enqueued(self, session: SessionRecord) -> None:
+    def enqueued(self, session: SessionSpec) -> None:
         for listener in self._enqueued_listeners:
             listener()
         event = SchedulingEvent(
-            session_id=session.id,
+            session_id=session.session_id,
             creation_id=session.creation_id or "",
             status_transition=SessionStatus.PENDING.name,
             reason="enqueued",

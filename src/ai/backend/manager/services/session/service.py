@@ -105,7 +105,7 @@ class SessionService:
         images: ImageResolver,
         runtime: SessionRuntime,
         waiter: SessionStatusWaiter,
-        on_enqueued: Callable[[SessionRecord], None],
+        on_enqueued: Callable[[SessionSpec], None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -270,9 +270,7 @@ class SessionService:
             kernels=kernels,
         )
         await self._sessions.enqueue(spec)
-        record = await self._sessions.get(session_id)
-        assert record is not None
-        self._on_enqueued(record)
+        self._on_enqueued(spec)
 
         status = SessionStatus.PENDING
         if not action.enqueue_only:
