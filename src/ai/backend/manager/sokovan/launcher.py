@@ -161,32 +161,39 @@ class SessionLauncher:
     # --- preparing ----------------------------------------------------------------------------
 
     async def prepare(self, session_ids: Iterable[uuid.UUID]) -> None:
-        """Scheduled sessions: ask their agents to make the images ready."""
-        await asyncio.gather(*(self._prepare_one(sid) for sid in session_ids))
+        """Scheduled sessions: ask their agents to make the images ready.
 
-    async def _prepare_one(self, session_id: uuid.UUID) -> None:
-        change = await self._sessions.transition_session(
-            session_id, SessionStatus.PREPARING, kernel_target=KernelStatus.PREPARING
+        All of them move to PREPARING first, then each agent gets one `check_and_pull` for
+        every image its new kernels need: the agent's `image_pull_finished` (or failure) for
+        an image settles every kernel waiting for it there, whichever session it belongs to.
+        """
+        changes = await self._sessions.transition_sessions(
+            list(session_ids), SessionStatus.PREPARING, kernel_target=KernelStatus.PREPARING
         )
-        if change is None:
+        if not changes:
             return
-        await self._changed([change])
-        session = await self._sessions.get(session_id)
-        if session is None:
-            return
+        await self._changed(changes)
+        sessions = await self._sessions.get_many([c.session_id for c in changes])
         by_agent: dict[str, list[KernelRecord]] = defaultdict(list)
-        for kernel in session.kernels:
-            if kernel.agent is not None:
-                by_agent[kernel.agent].append(kernel)
+        for session in sessions:
+            for kernel in session.kernels:
+                if kernel.agent is not None and kernel.status == KernelStatus.PREPARING:
+                    by_agent[kernel.agent].append(kernel)
+        configs: dict[tuple[str, str], dict[str, Any]] = {}
         for kernels in by_agent.values():
-            configs: dict[str, dict[str, Any]] = {}
             for kernel in kernels:
-                config, _ = await self._images.image_config(kernel.image, kernel.architecture)
-                configs[kernel.image] = config
+                key = (kernel.image, kernel.architecture)
+                if key not in configs:
+                    configs[key], _ = await self._images.image_config(*key)
+
+        async def pull_on(kernels: list[KernelRecord]) -> None:
+            images = {k.image: configs[k.image, k.architecture] for k in kernels}
             try:
-                await self._client(kernels[0]).check_and_pull(configs)
+                await self._client(kernels[0]).check_and_pull(images)
             except (AgentRPCError, AgentUnreachable) as e:
                 await self._fail_kernels(kernels, f"preparation failed: {e}")
+
+        await asyncio.gather(*(pull_on(kernels) for kernels in by_agent.values()))
 
     async def on_image_ready(self, agent_id: str, image: str) -> None:
         """`image_pull_finished`: the agent's kernels waiting for the image are prepared."""

@@ -343,6 +343,34 @@ class SessionRepository:
                 )
             return change
 
+    async def transition_sessions(
+        self,
+        session_ids: Sequence[uuid.UUID],
+        target: SessionStatus,
+        *,
+        kernel_target: KernelStatus,
+        reason: str | None = None,
+    ) -> list[StatusChange]:
+        """`transition_session` for several sessions in one transaction; only the sessions
+        that were allowed to move (and their kernels) move."""
+        changes: list[StatusChange] = []
+        async with begin(self._engine) as conn:
+            for session_id in session_ids:
+                change = await self._transition_session(conn, session_id, target, reason, None)
+                if change is not None:
+                    changes.append(change)
+            moved = [c.session_id for c in changes]
+            if moved:
+                kernel_ids = (
+                    await conn.scalars(
+                        sa.select(kernels.c.id).where(kernels.c.session_id.in_(moved))
+                    )
+                ).all()
+                await self._transition_kernels(
+                    conn, list(kernel_ids), kernel_target, reason, None, None, None
+                )
+        return changes
+
     async def mark_kernel_started(
         self, kernel_id: uuid.UUID, creation_info: Mapping[str, Any]
     ) -> list[StatusChange]:
