@@ -144,6 +144,35 @@ async def test_events_are_handled_in_stream_order(redis: RedisConnection) -> Non
     assert seen == [str(i) for i in range(100)]
 
 
+async def test_independent_events_are_handled_concurrently(redis: RedisConnection) -> None:
+    """A slow handler does not hold up the rest of the read: five events that each wait for
+    all five to have started can only finish if they run at the same time."""
+    started: list[float] = []
+    all_in = asyncio.Event()
+
+    async def on_updated(source: str, event: BgtaskUpdatedEvent) -> None:
+        started.append(event.current_progress)
+        if len(started) == 5:
+            all_in.set()
+        await asyncio.wait_for(all_in.wait(), 2.0)
+
+    dispatcher = dispatcher_for(redis)
+    dispatcher.consume(BgtaskUpdatedEvent, on_updated)
+    async with running(dispatcher):
+        async with redis.pipeline(transaction=True) as pipe:  # all five in one read
+            for i in range(5):
+                envelope = AnycastEnvelope.of(
+                    BgtaskUpdatedEvent(task_id=uuid.uuid4(), current_progress=i, total_progress=5),
+                    source="i-a",
+                )
+                pipe.xadd("events", envelope.to_stream_fields())  # type: ignore[arg-type]
+            await pipe.execute()
+        await eventually(lambda: len(started) == 5)
+        await eventually(lambda: pending_count_is(redis, 0))
+    assert sorted(started) == [0, 1, 2, 3, 4]
+    assert all_in.is_set()
+
+
 async def test_each_anycast_event_reaches_exactly_one_consumer(redis: RedisConnection) -> None:
     seen: dict[str, list[str]] = {"m1": [], "m2": []}
 

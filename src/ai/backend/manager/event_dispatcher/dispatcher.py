@@ -22,6 +22,7 @@ import logging
 import os
 import random
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -43,7 +44,13 @@ from ai.backend.manager.event_dispatcher.producer import (
     redis_call,
 )
 from ai.backend.manager.events.base import Event
-from ai.backend.manager.events.envelope import AnycastEnvelope, BroadcastEnvelope, decode_body
+from ai.backend.manager.events.envelope import (
+    NAME_FIELD,
+    SOURCE_FIELD,
+    AnycastEnvelope,
+    BroadcastEnvelope,
+    decode_body,
+)
 from ai.backend.manager.metrics.registry import ManagerMetrics
 
 log = logging.getLogger(__name__)
@@ -58,6 +65,8 @@ class DispatcherOptions:
     """Tuning knobs; the defaults suit production, tests shrink them."""
 
     batch_size: int = 64
+    # Entries of one read handled at once (an agent's own lifecycle events stay in order).
+    concurrency: int = 16
     block_ms: int = 1000
     # A single Redis command (other than the blocking read) must answer within this.
     redis_timeout: float = 5.0
@@ -223,11 +232,31 @@ class EventDispatcher:
                 await backoff.sleep()
                 continue
             backoff.reset()
-            for entry_id, fields in entries:
-                try:
-                    await self._process_entry(entry_id.decode(), fields)
-                except Exception:
-                    log.exception("unexpected error handling stream entry %r", entry_id)
+            await self._process_batch(entries)
+
+    async def _process_batch(self, entries: Sequence[_StreamEntry]) -> None:
+        """Handle a read's entries concurrently. Handlers are idempotent and the status tables
+        reject out-of-order moves, so only an agent's own `agent_*` events (heartbeats, start,
+        exit) must keep their order: those run one after another per agent."""
+        lanes: dict[bytes, list[_StreamEntry]] = defaultdict(list)
+        for entry in entries:
+            entry_id, fields = entry
+            name = (fields or {}).get(NAME_FIELD.encode(), b"")
+            if name.startswith(b"agent_"):
+                lanes[b"agent:" + (fields or {}).get(SOURCE_FIELD.encode(), b"")].append(entry)
+            else:
+                lanes[entry_id].append(entry)
+        limit = asyncio.Semaphore(self._opts.concurrency)
+
+        async def run_lane(lane: list[_StreamEntry]) -> None:
+            async with limit:
+                for entry_id, fields in lane:
+                    try:
+                        await self._process_entry(entry_id.decode(), fields)
+                    except Exception:
+                        log.exception("unexpected error handling stream entry %r", entry_id)
+
+        await asyncio.gather(*(run_lane(lane) for lane in lanes.values()))
 
     async def _read_batch(self) -> Sequence[_StreamEntry]:
         response = await redis_call(
