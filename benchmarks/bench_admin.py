@@ -210,9 +210,12 @@ def insert_sql(
     return f"INSERT INTO {table} ({cols}) SELECT {', '.join(values)} {select_from.format(n=count)}"
 
 
-def seed_rows(database: str, tag: str, rows: int) -> None:
+def seed_rows(database: str, tag: str, rows: int, *, reference: bool = False) -> None:
     """`rows` users and `rows` ERROR sessions with one kernel each, all named after `tag`."""
     series = "FROM generate_series(1, {n}) AS g"
+    # the reference stores these two enums by member name, ours by value
+    interactive = "'INTERACTIVE'" if reference else "'interactive'"
+    undefined = "'UNDEFINED'" if reference else "'undefined'"
     users = {
         "uuid": "gen_random_uuid()",
         "username": f"'bench-{tag}-' || g",
@@ -237,7 +240,7 @@ def seed_rows(database: str, tag: str, rows: int) -> None:
         "id": "gen_random_uuid()",
         "creation_id": "substr(md5(g::text), 1, 32)",
         "name": f"'bench-{tag}-' || g",
-        "session_type": "'interactive'",
+        "session_type": interactive,
         "priority": "10",
         "cluster_mode": "'single-node'",
         "cluster_size": "1",
@@ -253,7 +256,7 @@ def seed_rows(database: str, tag: str, rows: int) -> None:
         "status": "'ERROR'",
         "status_info": "'bench'",
         "status_history": "jsonb_build_object('ERROR', now()::text)",
-        "result": "'undefined'",
+        "result": undefined,
         "use_host_network": "false",
         "created_at": "now() - (g || ' seconds')::interval",
     }
@@ -262,7 +265,7 @@ def seed_rows(database: str, tag: str, rows: int) -> None:
         "id": "gen_random_uuid()",
         "session_id": "s.id",
         "session_name": "s.name",
-        "session_type": "'interactive'",
+        "session_type": interactive,
         "cluster_mode": "'single-node'",
         "cluster_size": "1",
         "cluster_role": "'main'",
@@ -279,7 +282,7 @@ def seed_rows(database: str, tag: str, rows: int) -> None:
         "architecture": "'x86_64'",
         "registry": "'cr.backend.ai'",
         "status": "'ERROR'",
-        "result": "'undefined'",
+        "result": undefined,
         "occupied_slots": "'{}'::jsonb",
         "occupied_shares": "'{}'::jsonb",
         "repl_in_port": "0",
@@ -504,7 +507,7 @@ def bench_reference(args: argparse.Namespace) -> SideResult:
             f" into {args.reference_db}"
         )
         seeded = True  # even a partial insert is cleaned up
-        seed_rows(args.reference_db, tag, args.rows)
+        seed_rows(args.reference_db, tag, args.rows, reference=True)
         for shape in SHAPES:
             log(f"reference: timing {shape.name}")
             result.timings[shape.name] = asyncio.run(

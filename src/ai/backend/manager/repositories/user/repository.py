@@ -55,18 +55,8 @@ _ORDERABLE: dict[str, sa.ColumnElement[Any]] = {
     "modified_at": users.c.updated_at,
 }
 
+
 # The user's main keypair: the default one, else the oldest.
-_MAIN_ACCESS_KEY = (
-    sa.select(keypairs.c.access_key)
-    .where(keypairs.c.user == users.c.uuid)
-    .order_by(keypairs.c.is_default.desc(), keypairs.c.created_at.asc())
-    .limit(1)
-    .correlate(users)
-    .scalar_subquery()
-    .label("main_access_key")
-)
-
-
 def _text(value: object) -> str:
     return str(getattr(value, "value", value))
 
@@ -95,7 +85,9 @@ def _where(flt: UserListFilter) -> list[sa.ColumnElement[bool]]:
     return conds
 
 
-def _record(row: Row[Any], groups_of: dict[uuid.UUID, list[GroupRef]]) -> UserRecord:
+def _record(
+    row: Row[Any], groups_of: dict[uuid.UUID, list[GroupRef]], main_keys: dict[uuid.UUID, str]
+) -> UserRecord:
     return UserRecord(
         uuid=row.uuid,
         username=row.username,
@@ -118,7 +110,7 @@ def _record(row: Row[Any], groups_of: dict[uuid.UUID, list[GroupRef]]) -> UserRe
         container_gids=list(row.container_gids) if row.container_gids is not None else None,
         created_at=row.created_at,
         modified_at=row.updated_at,
-        main_access_key=row.main_access_key,
+        main_access_key=main_keys.get(row.uuid),
         groups=tuple(groups_of.get(row.uuid, ())),
     )
 
@@ -140,26 +132,49 @@ class UserRepository:
     ) -> tuple[list[UserRecord], int]:
         """A page of users with their projects: three statements whatever the page size."""
         conds = _where(flt)
-        query = (
-            sa.select(users, _MAIN_ACCESS_KEY)
+        # Sort and skip on the narrow key only, then read the page's wide rows by id.
+        page = (
+            sa.select(users.c.uuid)
             .where(*conds)
             .order_by(*order_clauses(order, _ORDERABLE, [users.c.created_at, users.c.uuid]))
             .offset(offset)
         )
         if limit is not None:
-            query = query.limit(limit)
+            page = page.limit(limit)
         async with begin_readonly(self._engine) as conn:
-            rows = (await conn.execute(query)).all()
+            page_ids = list((await conn.scalars(page)).all())
+            by_id = {
+                row.uuid: row
+                for row in await conn.execute(sa.select(users).where(users.c.uuid.in_(page_ids)))
+            }
+            rows = [by_id[uid] for uid in page_ids if uid in by_id]
             total = len(rows)
             if with_total:
                 count_query = sa.select(sa.func.count()).select_from(users).where(*conds)
                 total = (await conn.execute(count_query)).scalar_one()
-            groups_of = await self._groups_of(conn, [row.uuid for row in rows])
-        return [_record(row, groups_of) for row in rows], total
+            groups_of = await self._groups_of(conn, page_ids)
+            main_keys = await self._main_access_keys(conn, page_ids)
+        return [_record(row, groups_of, main_keys) for row in rows], total
 
     async def get_user(self, flt: UserListFilter) -> UserRecord | None:
         found, _ = await self.list_users(flt, limit=1)
         return found[0] if found else None
+
+    @staticmethod
+    async def _main_access_keys(
+        conn: AsyncConnection, user_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """Each user's main keypair: the default one, else the oldest (one statement per page,
+        run on the page's rows only, never on the rows an OFFSET skips)."""
+        if not user_ids:
+            return {}
+        query = (
+            sa.select(keypairs.c.user, keypairs.c.access_key)
+            .distinct(keypairs.c.user)
+            .where(keypairs.c.user.in_(user_ids))
+            .order_by(keypairs.c.user, keypairs.c.is_default.desc(), keypairs.c.created_at.asc())
+        )
+        return {row.user: row.access_key for row in await conn.execute(query)}
 
     @staticmethod
     async def _groups_of(
