@@ -159,8 +159,9 @@ class KeypairAdminRepository:
         """A page of keypairs with owners, projects and live session counts, in four statements."""
         conds = _list_where(flt)
         joined = keypairs.join(users, keypairs.c.user == users.c.uuid)
-        query = (
-            sa.select(*_DETAIL_COLUMNS)
+        # Sort and skip on the narrow key only, then read the page's wide rows by key.
+        page = (
+            sa.select(keypairs.c.access_key)
             .select_from(joined)
             .where(*conds)
             .order_by(
@@ -169,9 +170,18 @@ class KeypairAdminRepository:
             .offset(offset)
         )
         if limit is not None:
-            query = query.limit(limit)
+            page = page.limit(limit)
         async with begin_readonly(self._engine) as conn:
-            rows = (await conn.execute(query)).all()
+            page_keys = list((await conn.scalars(page)).all())
+            by_key = {
+                row.access_key: row
+                for row in await conn.execute(
+                    sa.select(*_DETAIL_COLUMNS)
+                    .select_from(joined)
+                    .where(keypairs.c.access_key.in_(page_keys))
+                )
+            }
+            rows = [by_key[key] for key in page_keys if key in by_key]
             total = len(rows)
             if with_total:
                 count = sa.select(sa.func.count()).select_from(joined).where(*conds)
