@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +44,19 @@ from ai.backend.manager.types import (
 # cpu and mem are always known; other slots come from `resource_slot_types`.
 _INTRINSIC_SLOTS = ("cpu", "mem")
 _HOLDING_STATUSES = KERNEL_RESOURCE_OCCUPIED_STATUSES | KERNEL_RESOURCE_REQUESTED_STATUSES
+
+
+@dataclass
+class _Occupancy:
+    keypair: dict[str, Decimal] = field(default_factory=dict)
+    group: dict[str, Decimal] = field(default_factory=dict)
+    domain: dict[str, Decimal] = field(default_factory=dict)
+    user_per_sgroup: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
+
+def _decimals(slots: dict[str, Any] | None) -> dict[str, Decimal]:
+    """A `total_resource_slots` read through a scalar subquery (raw JSON: strings)."""
+    return {name: Decimal(str(value)) for name, value in (slots or {}).items()}
 
 
 def _preset(row: sa.Row[Any]) -> PresetRecord:
@@ -170,55 +184,32 @@ class ResourcePresetRepository:
         require_membership: bool,
     ) -> tuple[CheckPresetsSnapshot, list[str]]:
         """The limits, occupancy and agent room the caller's presets are checked against, and
-        the scaling groups the caller may use (all read in one transaction, a fixed number of
-        statements whatever the number of agents and sessions)."""
+        the scaling groups the caller may use: four statements in one transaction, whatever
+        the number of agents and sessions."""
         async with begin_readonly(self._engine) as conn:
-            known = await self._known_slots(conn)
-            group_row = (
-                await conn.execute(
-                    sa.select(groups.c.id, groups.c.total_resource_slots).where(
-                        groups.c.name == group_name, groups.c.domain_name == domain_name
-                    )
-                )
-            ).first()
-            if group_row is None:
-                raise GroupNotFound(f"No project named {group_name!r} in domain {domain_name!r}")
-            group_id: uuid.UUID = group_row.id
-            if require_membership:
-                member = await conn.execute(
-                    sa.select(association_groups_users.c.id).where(
-                        association_groups_users.c.group_id == group_id,
-                        association_groups_users.c.user_id == user_id,
-                    )
-                )
-                if member.first() is None:
-                    raise GroupNotFound(f"You are not a member of the project {group_name!r}")
-            policy_row = (
-                await conn.execute(
-                    sa.select(
-                        keypair_resource_policies.c.total_resource_slots,
-                        keypair_resource_policies.c.default_for_unspecified,
-                    ).where(keypair_resource_policies.c.name == keypair_policy)
-                )
-            ).first()
-            domain_row = (
-                await conn.execute(
-                    sa.select(domains.c.id, domains.c.total_resource_slots).where(
-                        domains.c.name == domain_name
-                    )
-                )
-            ).first()
-            allowed = await self._allowed_scaling_groups(
+            ctx = await self._context(
                 conn,
-                domain_id=domain_row.id if domain_row is not None else None,
-                group_id=group_id,
                 access_key=access_key,
+                keypair_policy=keypair_policy,
+                user_id=user_id,
+                domain_name=domain_name,
+                group_name=group_name,
             )
+            if ctx.group_id is None:
+                raise GroupNotFound(f"No project named {group_name!r} in domain {domain_name!r}")
+            if require_membership and not ctx.is_member:
+                raise GroupNotFound(f"You are not a member of the project {group_name!r}")
+            group_id: uuid.UUID = ctx.group_id
+            allowed: list[str] = list(ctx.allowed or ())
             sgroup_names = allowed if scaling_group is None else [scaling_group]
-            kp_using, group_using, domain_using = await self._scope_occupancy(
-                conn, access_key=access_key, group_id=group_id, domain_name=domain_name
+            occupancy = await self._occupancy(
+                conn,
+                access_key=access_key,
+                group_id=group_id,
+                domain_name=domain_name,
+                user_id=user_id,
+                sgroup_names=sgroup_names,
             )
-            per_sgroup_using = await self._user_occupancy_per_sgroup(conn, user_id, sgroup_names)
             agent_free = await self._agent_free_room(conn, sgroup_names)
             preset_rows = await conn.execute(
                 sa.select(resource_presets)
@@ -226,34 +217,102 @@ class ResourcePresetRepository:
                 .order_by(resource_presets.c.name)
             )
             presets = [_preset(row) for row in preset_rows]
+        known = list(_INTRINSIC_SLOTS)
+        known.extend(name for name in ctx.slot_names or () if name not in _INTRINSIC_SLOTS)
         snapshot = CheckPresetsSnapshot(
             known_slots=known,
             keypair_limits=ScopeLimits(
-                total_resource_slots=dict(policy_row.total_resource_slots or {})
-                if policy_row is not None
-                else {},
-                default_for_unspecified=policy_row.default_for_unspecified
-                if policy_row is not None
-                else DefaultForUnspecified.LIMITED,
+                total_resource_slots=_decimals(ctx.policy_slots),
+                default_for_unspecified=ctx.policy_default or DefaultForUnspecified.LIMITED,
             ),
-            keypair_using=kp_using,
+            keypair_using=occupancy.keypair,
             group_limits=ScopeLimits(
-                total_resource_slots=dict(group_row.total_resource_slots or {}),
+                total_resource_slots=_decimals(ctx.group_slots),
                 default_for_unspecified=DefaultForUnspecified.UNLIMITED,
             ),
-            group_using=group_using,
+            group_using=occupancy.group,
             domain_limits=ScopeLimits(
-                total_resource_slots=dict(domain_row.total_resource_slots or {})
-                if domain_row is not None
-                else {},
+                total_resource_slots=_decimals(ctx.domain_slots),
                 default_for_unspecified=DefaultForUnspecified.UNLIMITED,
             ),
-            domain_using=domain_using,
-            user_using_per_sgroup=per_sgroup_using,
+            domain_using=occupancy.domain,
+            user_using_per_sgroup=occupancy.user_per_sgroup,
             agent_free_per_sgroup=agent_free,
             presets=presets,
         )
         return snapshot, allowed
+
+    @staticmethod
+    async def _context(
+        conn: AsyncConnection,
+        *,
+        access_key: str,
+        keypair_policy: str,
+        user_id: uuid.UUID,
+        domain_name: str,
+        group_name: str,
+    ) -> sa.Row[Any]:
+        """The project, the caller's membership, the keypair policy, the domain, the known slot
+        names and the scaling groups the caller may use, in one statement of subqueries."""
+        group = sa.select(groups.c.id, groups.c.total_resource_slots).where(
+            groups.c.name == group_name, groups.c.domain_name == domain_name
+        )
+        policy = keypair_resource_policies.c
+        domain = sa.select(domains.c.id, domains.c.total_resource_slots).where(
+            domains.c.name == domain_name
+        )
+        membership = sa.exists().where(
+            association_groups_users.c.user_id == user_id,
+            association_groups_users.c.group_id
+            == group.with_only_columns(groups.c.id).scalar_subquery(),
+        )
+        slot_names = sa.func.array(
+            sa.select(resource_slot_types.c.slot_name)
+            .where(resource_slot_types.c.enabled.is_(True))
+            .order_by(resource_slot_types.c.rank, resource_slot_types.c.slot_name)
+            .scalar_subquery()
+        )
+        group_id = group.with_only_columns(groups.c.id).scalar_subquery()
+        domain_id = domain.with_only_columns(domains.c.id).scalar_subquery()
+        opened_to_caller = sa.union(
+            sa.select(sgroups_for_domains.c.resource_group_id).where(
+                sgroups_for_domains.c.domain_id == domain_id
+            ),
+            sa.select(sgroups_for_groups.c.resource_group_id).where(
+                sgroups_for_groups.c.group == group_id
+            ),
+            sa.select(sgroups_for_keypairs.c.resource_group_id).where(
+                sgroups_for_keypairs.c.access_key == access_key
+            ),
+        )
+        allowed = sa.func.array(
+            sa.select(scaling_groups.c.name)
+            .where(scaling_groups.c.id.in_(opened_to_caller), scaling_groups.c.is_active.is_(True))
+            .order_by(scaling_groups.c.name)
+            .scalar_subquery()
+        )
+        query = sa.select(
+            group_id.label("group_id"),
+            group.with_only_columns(groups.c.total_resource_slots)
+            .scalar_subquery()
+            .label("group_slots"),
+            membership.label("is_member"),
+            sa.select(policy.total_resource_slots)
+            .where(policy.name == keypair_policy)
+            .scalar_subquery()
+            .label("policy_slots"),
+            sa.select(policy.default_for_unspecified)
+            .where(policy.name == keypair_policy)
+            .scalar_subquery()
+            .label("policy_default"),
+            domain.with_only_columns(domains.c.id).scalar_subquery().label("domain_id"),
+            domain.with_only_columns(domains.c.total_resource_slots)
+            .scalar_subquery()
+            .label("domain_slots"),
+            slot_names.label("slot_names"),
+            allowed.label("allowed"),
+        )
+        return (await conn.execute(query)).one()
 
     async def known_slots(self) -> list[str]:
         async with begin_readonly(self._engine) as conn:
@@ -271,28 +330,6 @@ class ResourcePresetRepository:
         return names
 
     @staticmethod
-    async def _allowed_scaling_groups(
-        conn: AsyncConnection, *, domain_id: uuid.UUID | None, group_id: uuid.UUID, access_key: str
-    ) -> list[str]:
-        allowed = sa.union(
-            sa.select(sgroups_for_domains.c.resource_group_id).where(
-                sgroups_for_domains.c.domain_id == domain_id
-            ),
-            sa.select(sgroups_for_groups.c.resource_group_id).where(
-                sgroups_for_groups.c.group == group_id
-            ),
-            sa.select(sgroups_for_keypairs.c.resource_group_id).where(
-                sgroups_for_keypairs.c.access_key == access_key
-            ),
-        )
-        rows = await conn.execute(
-            sa.select(scaling_groups.c.name)
-            .where(scaling_groups.c.id.in_(allowed), scaling_groups.c.is_active.is_(True))
-            .order_by(scaling_groups.c.name)
-        )
-        return [name for (name,) in rows]
-
-    @staticmethod
     def _holding() -> list[sa.ColumnElement[bool]]:
         return [
             resource_allocations.c.free_at.is_(None),
@@ -303,58 +340,54 @@ class ResourcePresetRepository:
     def _amount() -> sa.ColumnElement[Any]:
         return sa.func.coalesce(resource_allocations.c.used, resource_allocations.c.requested)
 
-    async def _scope_occupancy(
-        self, conn: AsyncConnection, *, access_key: str, group_id: uuid.UUID, domain_name: str
-    ) -> tuple[dict[str, Decimal], dict[str, Decimal], dict[str, Decimal]]:
-        """What the keypair, the project and the domain hold, slot by slot (one statement)."""
+    async def _occupancy(
+        self,
+        conn: AsyncConnection,
+        *,
+        access_key: str,
+        group_id: uuid.UUID,
+        domain_name: str,
+        user_id: uuid.UUID,
+        sgroup_names: list[str],
+    ) -> _Occupancy:
+        """What the keypair, the project, the domain and (per scaling group) the user hold,
+        slot by slot: one pass over the live allocations."""
         amount = self._amount()
-        query = (
-            sa.select(
-                resource_allocations.c.slot_name,
-                sa.func.sum(amount).filter(kernels.c.access_key == access_key).label("kp"),
-                sa.func.sum(amount).filter(kernels.c.group_id == group_id).label("grp"),
-                sa.func.sum(amount).filter(kernels.c.domain_name == domain_name).label("dom"),
-            )
-            .select_from(resource_allocations.join(kernels))
-            .where(
-                *self._holding(),
-                sa.or_(kernels.c.domain_name == domain_name, kernels.c.access_key == access_key),
-            )
-            .group_by(resource_allocations.c.slot_name)
-        )
-        kp: dict[str, Decimal] = {}
-        grp: dict[str, Decimal] = {}
-        dom: dict[str, Decimal] = {}
-        for row in await conn.execute(query):
-            for target, value in ((kp, row.kp), (grp, row.grp), (dom, row.dom)):
-                if value is not None:
-                    target[row.slot_name] = Decimal(value)
-        return kp, grp, dom
-
-    async def _user_occupancy_per_sgroup(
-        self, conn: AsyncConnection, user_id: uuid.UUID, sgroup_names: list[str]
-    ) -> dict[str, dict[str, Decimal]]:
-        using: dict[str, dict[str, Decimal]] = {name: {} for name in sgroup_names}
-        if not sgroup_names:
-            return using
+        mine = kernels.c.user_uuid == user_id
         query = (
             sa.select(
                 kernels.c.scaling_group,
                 resource_allocations.c.slot_name,
-                sa.func.sum(self._amount()).label("total"),
+                sa.func.sum(amount).filter(kernels.c.access_key == access_key).label("kp"),
+                sa.func.sum(amount).filter(kernels.c.group_id == group_id).label("grp"),
+                sa.func.sum(amount).filter(kernels.c.domain_name == domain_name).label("dom"),
+                sa.func.sum(amount).filter(mine).label("usr"),
             )
             .select_from(resource_allocations.join(kernels))
             .where(
                 *self._holding(),
-                kernels.c.user_uuid == user_id,
-                kernels.c.scaling_group.in_(sgroup_names),
+                sa.or_(
+                    kernels.c.domain_name == domain_name,
+                    kernels.c.access_key == access_key,
+                    mine,
+                ),
             )
             .group_by(kernels.c.scaling_group, resource_allocations.c.slot_name)
         )
+        result = _Occupancy(user_per_sgroup={name: {} for name in sgroup_names})
         for row in await conn.execute(query):
-            if row.total is not None:
-                using[row.scaling_group][row.slot_name] = Decimal(row.total)
-        return using
+            slot = row.slot_name
+            for target, value in (
+                (result.keypair, row.kp),
+                (result.group, row.grp),
+                (result.domain, row.dom),
+            ):
+                if value is not None:
+                    target[slot] = target.get(slot, Decimal(0)) + Decimal(value)
+            per_sgroup = result.user_per_sgroup.get(row.scaling_group)
+            if per_sgroup is not None and row.usr is not None:
+                per_sgroup[slot] = Decimal(row.usr)
+        return result
 
     @staticmethod
     async def _agent_free_room(
