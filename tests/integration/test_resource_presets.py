@@ -6,6 +6,7 @@ worked out by hand in the docstrings.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -716,3 +717,79 @@ async def test_gql_create_preset_rejects_bad_input(
     assert fragment in payload["msg"].lower()
     _, body = await call(http, manager, "GET", "/resource/presets")
     assert name not in _by_name(body["presets"])
+
+
+# --- cost -----------------------------------------------------------------------------------------
+
+
+class _StatementCounter:
+    """Counts the SQL statements run for API requests (not by the background loops)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        task = asyncio.current_task()
+        name = getattr(task.get_coro(), "__qualname__", "") if task is not None else ""
+        if name.startswith("RequestHandler."):
+            self.statements.append(statement)
+
+
+async def _check_statements(
+    http: aiohttp.ClientSession, manager: RunningManager, world: World
+) -> int:
+    """The fewest statements of three check-presets calls (a background flush may share one)."""
+    counts = []
+    for _ in range(3):
+        counter = _StatementCounter()
+        engine = manager.root.db.sync_engine
+        sa.event.listen(engine, "before_cursor_execute", counter)
+        try:
+            status, _ = await call(
+                http,
+                manager,
+                "POST",
+                "/resource/check-presets",
+                {"group": world.project, "scaling_group": world.scaling_group},
+                keys=USER2,
+            )
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", counter)
+        assert status == 200
+        counts.append(len(counter.statements))
+    return min(counts)
+
+
+async def test_check_presets_costs_the_same_statements_for_any_number_of_agents_and_sessions(
+    manager: RunningManager, http: aiohttp.ClientSession, world: World
+) -> None:
+    before = await _check_statements(http, manager, world)
+    extra_agents = [f"{world.scaling_group}-x{i}" for i in range(30)]
+    async with manager.root.db.begin() as conn:
+        for agent_id in extra_agents:
+            await insert_agent(
+                conn, agent_id, world.scaling_group, {"cpu": Decimal(2), "mem": Decimal(GiB)}, {}
+            )
+        session_ids = await insert_kernels(
+            conn,
+            [
+                SeededKernel(
+                    status=KernelStatus.RUNNING,
+                    slots={"cpu": Decimal(0), "mem": Decimal(0)},
+                    group_id=world.project_id,
+                    scaling_group=world.scaling_group,
+                )
+                for _ in range(40)
+            ],
+        )
+    try:
+        after = await _check_statements(http, manager, world)
+    finally:
+        async with manager.root.db.begin() as conn:
+            await delete_sessions(conn, session_ids)
+            await conn.execute(
+                sa.delete(agent_resources).where(agent_resources.c.agent_id.in_(extra_agents))
+            )
+            await conn.execute(sa.delete(agents).where(agents.c.id.in_(extra_agents)))
+    assert after == before, f"{before} statements before, {after} after adding rows"
+    assert before <= 8
