@@ -116,6 +116,8 @@ class SeededKernel:
     access_key: str = USER2[0]
     scaling_group: str = "default"
     last_stat: dict[str, Any] | None = None
+    domain_name: str = "default"
+    domain_id: uuid.UUID = DEFAULT_DOMAIN_ID
 
 
 def _sg_id(name: str) -> sa.ScalarSelect[Any]:
@@ -149,8 +151,8 @@ async def insert_kernels(conn: AsyncConnection, seeded: list[SeededKernel]) -> l
                 name=f"seed-{sid.hex[:8]}-{i}",
                 scaling_group_name=k.scaling_group,
                 resource_group_id=_sg_id(k.scaling_group),
-                domain_name="default",
-                domain_id=DEFAULT_DOMAIN_ID,
+                domain_name=k.domain_name,
+                domain_id=k.domain_id,
                 group_id=k.group_id,
                 user_uuid=k.user_uuid,
                 access_key=k.access_key,
@@ -169,7 +171,7 @@ async def insert_kernels(conn: AsyncConnection, seeded: list[SeededKernel]) -> l
                 scaling_group=k.scaling_group,
                 resource_group_id=_sg_id(k.scaling_group),
                 agent=k.agent,
-                domain_name="default",
+                domain_name=k.domain_name,
                 group_id=k.group_id,
                 user_uuid=k.user_uuid,
                 access_key=k.access_key,

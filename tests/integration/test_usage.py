@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
+from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import association_groups_users, groups
 from ai.backend.manager.types import KernelStatus
 from tests.conftest import unique_name
@@ -289,3 +290,72 @@ async def test_recalculate_usage_is_a_superadmin_no_op(
     assert (status, body) == (200, {})
     status, _ = await call(http, manager, "POST", "/resource/recalculate-usage", keys=USER)
     assert status == 403
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def other_domain_project(manager: RunningManager) -> AsyncIterator[uuid.UUID]:
+    """A project of another domain with one kernel in March 2026 (cpu 32)."""
+    engine = manager.root.db
+    domain = unique_name("dom-usage")
+    domain_id = uuid.uuid4()
+    project_id = uuid.uuid4()
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(domains).values(name=domain, id=domain_id))
+        await conn.execute(
+            sa.insert(groups).values(
+                id=project_id, name="elsewhere", domain_name=domain, resource_policy="default"
+            )
+        )
+        session_ids = await insert_kernels(
+            conn,
+            [
+                SeededKernel(
+                    status=KernelStatus.TERMINATED,
+                    slots={"cpu": Decimal(32), "mem": Decimal(GiB)},
+                    freed=True,
+                    created_at=at("2026-03-15T00:00:00"),
+                    terminated_at=at("2026-03-15T01:00:00"),
+                    group_id=project_id,
+                    domain_name=domain,
+                    domain_id=domain_id,
+                )
+            ],
+        )
+    try:
+        yield project_id
+    finally:
+        async with engine.begin() as conn:
+            await delete_sessions(conn, session_ids)
+            await conn.execute(sa.delete(groups).where(groups.c.id == project_id))
+            await conn.execute(sa.delete(domains).where(domains.c.id == domain_id))
+
+
+async def test_a_domain_admin_sees_only_the_projects_of_their_domain(
+    manager: RunningManager,
+    http: aiohttp.ClientSession,
+    usage_world: UsageWorld,
+    other_domain_project: uuid.UUID,
+) -> None:
+    status, body = await call(http, manager, "GET", "/resource/usage/month?month=202603")
+    assert status == 200
+    assert str(other_domain_project) in {e["g_id"] for e in body}
+    status, body = await call(
+        http, manager, "GET", "/resource/usage/month?month=202603", keys=DOMAIN_ADMIN
+    )
+    assert status == 200
+    seen = {e["g_id"] for e in body}
+    assert str(usage_world.project_id) in seen
+    assert str(other_domain_project) not in seen
+    assert {e["domain_name"] for e in body} == {"default"}
+    path = f"/resource/usage/month?month=202603&group_ids={other_domain_project}"
+    status, _ = await call(http, manager, "GET", path, keys=DOMAIN_ADMIN)
+    assert status == 403
+    path = (
+        "/resource/usage/period?start_date=20260301&end_date=20260331"
+        f"&group_id={other_domain_project}"
+    )
+    status, _ = await call(http, manager, "GET", path, keys=DOMAIN_ADMIN)
+    assert status == 403
+    status, body = await call(http, manager, "GET", path)
+    assert status == 200
+    assert body[0]["total_usage"]["cpu_allocated"] == 32.0
