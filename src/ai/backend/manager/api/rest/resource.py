@@ -145,6 +145,8 @@ def register_routes(app: web.Application) -> None:
     app.router.add_get("/resource/presets", list_presets)
     app.router.add_post("/resource/check-presets", check_presets)
     app.router.add_get("/resource/container-registries", container_registries)
+    # the deprecated spelling of the same list
+    app.router.add_get("/config/docker-registries", container_registries)
     app.router.add_get("/resource/usage/month", usage_per_month)
     app.router.add_get("/resource/usage/period", usage_per_period)
     app.router.add_get("/resource/stats/user/month", user_month_stats)
