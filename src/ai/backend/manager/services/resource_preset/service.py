@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -254,7 +255,7 @@ class ResourcePresetService:
             raise ResourcePresetNotFound(f"No resource preset {preset.name!r}")
         return deleted
 
-    async def _one(self, preset_id: Any, name: str | None) -> PresetRecord:
+    async def _one(self, preset_id: uuid.UUID | None, name: str | None) -> PresetRecord:
         if preset_id is None and name is None:
             raise InvalidResourcePresetInput("Give the preset's id or name")
         found = await self._repository.find(preset_id=preset_id, name=name)
