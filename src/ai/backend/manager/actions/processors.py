@@ -49,6 +49,10 @@ from ai.backend.manager.services.resource_policy.processors import (
     ResourcePolicyProcessors,
     build_resource_policy_processors,
 )
+from ai.backend.manager.services.resource_preset.processors import (
+    ResourcePresetProcessors,
+    build_resource_preset_processors,
+)
 from ai.backend.manager.services.scaling_group.processors import (
     ScalingGroupProcessors,
     build_scaling_group_processors,
@@ -58,6 +62,7 @@ from ai.backend.manager.services.storage.processors import (
     StorageProcessors,
     build_storage_processors,
 )
+from ai.backend.manager.services.usage.processors import UsageProcessors, build_usage_processors
 from ai.backend.manager.services.user.processors import UserProcessors, build_user_processors
 
 
@@ -101,6 +106,8 @@ class Processors:
     resource_policy: ResourcePolicyProcessors
     image: ImageProcessors
     storage: StorageProcessors
+    resource_preset: ResourcePresetProcessors
+    usage: UsageProcessors
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,8 @@ def build_processors(
         resource_policy=build_resource_policy_processors(deps, metrics),
         image=build_image_processors(deps, metrics),
         storage=build_storage_processors(deps, metrics),
+        resource_preset=build_resource_preset_processors(deps, metrics),
+        usage=build_usage_processors(deps, metrics),
         announcement=AnnouncementProcessors(
             get=ActionProcessor(services.announcement.get, metrics=metrics),
             update=ActionProcessor(services.announcement.update, metrics=metrics),

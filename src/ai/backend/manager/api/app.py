@@ -17,6 +17,7 @@ from ai.backend.manager.api.rest import (
     events,
     gql,
     manager,
+    resource,
     root,
     scaling_group,
     session,
@@ -41,6 +42,7 @@ def build_api_app(
     session.register_routes(app)
     scaling_group.register_routes(app)
     config.register_routes(app)
+    resource.register_routes(app)
     vfolder.register_routes(app)
     app[events.SESSION_EVENT_HUB] = session_events
     events.register_routes(app)

@@ -15,6 +15,7 @@ from ai.backend.manager.api.gql.resource_policy import (
     ResourcePolicyMutation,
     ResourcePolicyQuery,
 )
+from ai.backend.manager.api.gql.resource_preset import ResourcePresetMutation, ResourcePresetQuery
 from ai.backend.manager.api.gql.scaling_group import ScalingGroupMutation, ScalingGroupQuery
 from ai.backend.manager.api.gql.session import SessionQuery
 from ai.backend.manager.api.gql.storage import StorageMutation, StorageQuery
@@ -34,6 +35,7 @@ Query = merge_types(
         AgentQuery,
         ImageQuery,
         StorageQuery,
+        ResourcePresetQuery,
     ),
 )
 Mutation = merge_types(
@@ -48,6 +50,7 @@ Mutation = merge_types(
         AgentMutation,
         ImageMutation,
         StorageMutation,
+        ResourcePresetMutation,
     ),
 )
 

@@ -1,0 +1,3 @@
+from ai.backend.manager.repositories.usage.repository import KernelUsageRecord, UsageRepository
+
+__all__ = ("KernelUsageRecord", "UsageRepository")
