@@ -39,12 +39,18 @@ from ai.backend.manager.errors.session import (
 )
 from ai.backend.manager.repositories.session import SessionRepository
 from ai.backend.manager.repositories.session.lookup import (
+    ProjectRef,
     ResourceGroupRef,
     SessionLookupRepository,
     SessionOwner,
 )
 from ai.backend.manager.repositories.session.types import KernelSpec, SessionRecord, SessionSpec
 from ai.backend.manager.services.auth.types import AuthenticatedUser
+from ai.backend.manager.services.quota.limits import (
+    AdmissionLimits,
+    PendingUsage,
+    admission_refusal,
+)
 from ai.backend.manager.services.session.creation import (
     apply_image_minimums,
     cluster_layout,
@@ -209,17 +215,11 @@ class SessionService:
                 f"{action.session_type.value} sessions"
             )
 
-        limit = owner.max_containers_per_session
-        if limit is not None and limit > 0 and action.cluster_size > limit:
-            raise QuotaExceeded(
-                f"The session asks for {action.cluster_size} containers, but your keypair's "
-                f"resource policy allows at most {limit} per session"
-            )
-
         image = await self._images.resolve(action.image, action.architecture)
         slots = apply_image_minimums(
             parse_resources(action.resources), self._images.minimum_slots(image), DEFAULT_SLOTS
         )
+        await self._check_hard_limits(owner, project, slots, action.cluster_size)
         now = self._clock()
         starts_at = parse_starts_at(action.starts_at, now)
         dependencies = await self._resolve_dependencies(action, owner)
@@ -287,6 +287,35 @@ class SessionService:
             main = running.main_kernel if running else None
             service_ports = list(main.service_ports or []) if main else []
         return CreateSessionResult(session_id, name, status, True, service_ports)
+
+    async def _check_hard_limits(
+        self,
+        owner: SessionOwner,
+        project: ProjectRef,
+        per_kernel: Mapping[str, Decimal],
+        cluster_size: int,
+    ) -> None:
+        """Refuse what waiting could never fix: see `services/quota/limits.py`."""
+        state = await self._lookup.quota_state(owner.access_key, project.id, project.domain_name)
+        requested = {name: amount * cluster_size for name, amount in per_kernel.items()}
+        refusal = admission_refusal(
+            requested=requested,
+            cluster_size=cluster_size,
+            limits=AdmissionLimits(
+                total_resource_slots=owner.total_resource_slots,
+                default_for_unspecified=owner.default_for_unspecified,
+                max_containers_per_session=owner.max_containers_per_session,
+                max_pending_session_count=owner.max_pending_session_count,
+                max_pending_session_resource_slots=owner.max_pending_session_resource_slots,
+                project_slots=state.project_slots,
+                domain_slots=state.domain_slots,
+            ),
+            pending=PendingUsage(session_count=state.pending_count, slots=state.pending_slots),
+            project_name=project.name,
+            domain_name=project.domain_name,
+        )
+        if refusal is not None:
+            raise QuotaExceeded(refusal)
 
     async def _pick_resource_group(
         self, owner: SessionOwner, project_id: uuid.UUID, requested: str | None

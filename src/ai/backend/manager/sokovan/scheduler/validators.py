@@ -12,13 +12,11 @@ edit policies.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Final
 
+from ai.backend.manager.services.quota.limits import limit_message, over_limit, unlisted_cap
 from ai.backend.manager.sokovan.scheduler.state import PassState
 from ai.backend.manager.sokovan.scheduler.types import (
-    ZERO,
-    DefaultForUnspecified,
     PendingSession,
     ReasonCode,
     ResourceSlot,
@@ -26,9 +24,7 @@ from ai.backend.manager.sokovan.scheduler.types import (
     SessionDeferral,
     SessionResult,
     SessionStatus,
-    SlotMap,
     Verdict,
-    format_slots,
 )
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES
 
@@ -156,46 +152,11 @@ def check_keypair_concurrency(session: PendingSession, state: PassState) -> Verd
     return None
 
 
-def over_limit(
-    requested: SlotMap, used: SlotMap, limit: SlotMap, unlisted: Decimal | None
-) -> list[str]:
-    """Slots (with a non-zero request) for which `used + requested` would exceed `limit`.
-
-    An empty `limit` means no limit at all. A slot the limit does not list is limited to
-    `unlisted`, or unlimited when `unlisted` is None.
-    """
-    if not limit:
-        return []
-    over: list[str] = []
-    for name, amount in requested.items():
-        if amount <= ZERO:
-            continue
-        cap = limit.get(name, unlisted)
-        if cap is not None and used.get(name, ZERO) + amount > cap:
-            over.append(name)
-    return over
-
-
-def _limit_message(
-    who: str,
-    requested: SlotMap,
-    used: SlotMap,
-    limit: SlotMap,
-    unlisted: Decimal | None,
-    over: Sequence[str],
-) -> str:
-    effective: ResourceSlot = {n: limit.get(n, unlisted or ZERO) for n in over}
-    return (
-        f"{who} resource limit reached: needs {format_slots(requested, only=over)} more, "
-        f"uses {format_slots(used, only=over)} of {format_slots(effective, only=over)}"
-    )
-
-
 def check_keypair_resources(session: PendingSession, state: PassState) -> Verdict | None:
     limits = state.snapshot.keypair_limits.get(session.access_key)
     if limits is None:
         return None
-    unlisted = ZERO if limits.default_for_unspecified == DefaultForUnspecified.LIMITED else None
+    unlisted = unlisted_cap(limits.default_for_unspecified)
     requested = state.requested(session)
     used = state.keypair_occupancy(session.access_key)
     over = over_limit(requested, used, limits.total_resource_slots, unlisted)
@@ -203,7 +164,7 @@ def check_keypair_resources(session: PendingSession, state: PassState) -> Verdic
         return _defer(
             session,
             ReasonCode.KEYPAIR_RESOURCE_LIMIT,
-            _limit_message(
+            limit_message(
                 f"keypair {session.access_key}",
                 requested,
                 used,
@@ -231,7 +192,7 @@ def _check_scope[K](
     used = usage.get(key, {})
     over = over_limit(requested, used, limit, None)
     if over:
-        return _defer(session, code, _limit_message(who, requested, used, limit, None, over))
+        return _defer(session, code, limit_message(who, requested, used, limit, None, over))
     return None
 
 
