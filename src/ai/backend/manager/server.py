@@ -32,7 +32,12 @@ from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
-from ai.backend.manager.defs import REDIS_LIVE_DB, REDIS_STREAM_DB, REDIS_STREAM_LOCK_DB
+from ai.backend.manager.defs import (
+    REDIS_LIVE_DB,
+    REDIS_RATE_LIMIT_DB,
+    REDIS_STREAM_DB,
+    REDIS_STREAM_LOCK_DB,
+)
 from ai.backend.manager.errors.config import ConfigurationError
 from ai.backend.manager.event_dispatcher.dispatcher import EventDispatcher
 from ai.backend.manager.event_dispatcher.handlers.agent import register_agent_event_handlers
@@ -60,6 +65,7 @@ from ai.backend.manager.services.auth.service import AuthService
 from ai.backend.manager.services.auth.usage import KeypairUsageRecorder
 from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.image.service import ImageService
+from ai.backend.manager.services.quota.ratelimit import RateLimiter
 from ai.backend.manager.services.session.event_hub import (
     SessionEventHub,
     register_session_event_relays,
@@ -101,6 +107,7 @@ class RootContext:
     coordinator: SchedulingCoordinator
     liveness: AgentLivenessChecker
     session_events: SessionEventHub
+    rate_limiter: RateLimiter
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -142,6 +149,12 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         redis_live = open_redis(redis_config, REDIS_LIVE_DB)
         stack.push_async_callback(close_redis, redis_live)
         await _check_redis(redis_live, redis_config)
+
+        # The per-keypair request windows: Redis DB 1, keys prefixed by the etcd namespace so
+        # managers of one cluster share them and separate clusters (or test runs) do not.
+        redis_rate_limit = open_redis(redis_config, REDIS_RATE_LIMIT_DB)
+        stack.push_async_callback(close_redis, redis_rate_limit)
+        rate_limiter = RateLimiter(redis_rate_limit, key_prefix=f"{config.etcd.namespace}:")
 
         engine = create_engine(config.db)
         stack.push_async_callback(engine.dispose)
@@ -262,6 +275,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             coordinator=coordinator,
             liveness=liveness,
             session_events=session_events,
+            rate_limiter=rate_limiter,
         )
 
 
@@ -284,7 +298,12 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
 
         api_runner = web.AppRunner(
             build_api_app(
-                APIContext(processors=root.processors, auth=root.auth, metrics=root.metrics),
+                APIContext(
+                    processors=root.processors,
+                    auth=root.auth,
+                    metrics=root.metrics,
+                    rate_limiter=root.rate_limiter,
+                ),
                 root.session_events,
             ),
             access_log=None,

@@ -1,0 +1,118 @@
+"""Per-keypair rate limit: headers on every signed answer, 429 past the limit, shared by managers."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest_asyncio
+import sqlalchemy as sa
+
+from ai.backend.manager.models.keypair import keypairs
+from ai.backend.manager.server import running_manager
+from tests.conftest import make_manager_config
+from tests.integration.conftest import RunningManager
+from tests.signing import USER_ACCESS_KEY, signed_headers
+
+LIMIT = 5
+
+
+@pytest_asyncio.fixture
+async def limited_keypair(manager: RunningManager) -> AsyncIterator[dict[str, str]]:
+    """A fresh keypair of user@lablup.com allowed LIMIT requests per window.
+
+    A new access key each time, so neither the credential cache nor an earlier window leaks in.
+    """
+    access_key = "AKRL" + "".join(
+        secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
+    )
+    secret_key = secrets.token_urlsafe(30)
+    async with manager.root.db.begin() as conn:
+        owner = (
+            await conn.execute(
+                sa.select(keypairs.c.user, keypairs.c.resource_policy).where(
+                    keypairs.c.access_key == USER_ACCESS_KEY
+                )
+            )
+        ).one()
+        await conn.execute(
+            sa.insert(keypairs).values(
+                access_key=access_key,
+                secret_key=secret_key,
+                user=owner.user,
+                resource_policy=owner.resource_policy,
+                rate_limit=LIMIT,
+            )
+        )
+    yield {"access_key": access_key, "secret_key": secret_key}
+    async with manager.root.db.begin() as conn:
+        await conn.execute(sa.delete(keypairs).where(keypairs.c.access_key == access_key))
+
+
+async def get(
+    http: aiohttp.ClientSession, manager: RunningManager, path: str, creds: dict[str, str]
+) -> tuple[int, dict[str, str], Any]:
+    headers = signed_headers("GET", path, host=manager.host, **creds)
+    async with http.get(manager.base_url + path, headers=headers) as resp:
+        return resp.status, dict(resp.headers), await resp.json(content_type=None)
+
+
+async def test_every_signed_answer_carries_the_headers_and_the_limit_answers_429(
+    http: aiohttp.ClientSession, manager: RunningManager, limited_keypair: dict[str, str]
+) -> None:
+    remaining = []
+    for _ in range(LIMIT):
+        status, headers, _ = await get(http, manager, "/auth", limited_keypair)
+        assert status == 200
+        assert headers["X-RateLimit-Limit"] == str(LIMIT)
+        assert headers["X-RateLimit-Window"] == "900"
+        remaining.append(int(headers["X-RateLimit-Remaining"]))
+    assert remaining == [4, 3, 2, 1, 0]
+
+    status, headers, problem = await get(http, manager, "/auth", limited_keypair)
+    assert status == 429
+    assert problem["type"].endswith("too-many-requests")
+    assert "Rate limit" in problem["title"] + problem.get("msg", "")
+    assert headers["X-RateLimit-Remaining"] == "0"
+
+
+async def test_an_error_answer_carries_the_headers_too(
+    http: aiohttp.ClientSession, manager: RunningManager, limited_keypair: dict[str, str]
+) -> None:
+    status, headers, _ = await get(http, manager, "/session/no-such-session", limited_keypair)
+    assert status == 404
+    assert headers["X-RateLimit-Limit"] == str(LIMIT)
+    assert headers["X-RateLimit-Remaining"] == str(LIMIT - 1)
+
+
+async def test_anonymous_requests_are_not_counted(
+    http: aiohttp.ClientSession, manager: RunningManager
+) -> None:
+    async with http.get(manager.base_url + "/") as resp:
+        assert resp.status == 200
+        assert "X-RateLimit-Limit" not in resp.headers
+
+
+async def test_two_managers_share_one_window(
+    http: aiohttp.ClientSession,
+    manager: RunningManager,
+    manager_config: Any,
+    limited_keypair: dict[str, str],
+) -> None:
+    second_config = make_manager_config(manager_config.db, manager_config.etcd.namespace)
+    async with running_manager(second_config):
+        svc = second_config.manager.service_addr
+        second = RunningManager(
+            root=manager.root,
+            base_url=f"http://{svc.host}:{svc.port}",
+            metrics_url="",
+            host=f"{svc.host}:{svc.port}",
+        )
+        statuses = []
+        for i in range(LIMIT + 2):
+            status, _, _ = await get(http, manager if i % 2 else second, "/auth", limited_keypair)
+            statuses.append(status)
+    assert statuses == [200] * LIMIT + [429, 429]
