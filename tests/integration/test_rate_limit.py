@@ -1,4 +1,4 @@
-"""Per-keypair rate limit: headers on every signed answer, 429 past the limit, shared by managers."""
+"""Per-keypair rate limit: headers on every signed answer, 429 past it, shared by managers."""
 
 from __future__ import annotations
 
