@@ -52,6 +52,7 @@ from ai.backend.manager.metrics.server import build_metrics_app
 from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
 from ai.backend.manager.repositories.agent.repository import AgentRepository
 from ai.backend.manager.repositories.db import create_engine
+from ai.backend.manager.repositories.idle.repository import IdleRepository
 from ai.backend.manager.repositories.image.repository import ImageRepository
 from ai.backend.manager.repositories.keypair import KeypairCache, KeypairRepository
 from ai.backend.manager.repositories.scheduler import SchedulerRepository
@@ -64,6 +65,7 @@ from ai.backend.manager.services.announcement.service import AnnouncementService
 from ai.backend.manager.services.auth.service import AuthService
 from ai.backend.manager.services.auth.usage import KeypairUsageRecorder
 from ai.backend.manager.services.deps import AdminDeps
+from ai.backend.manager.services.idle.checker import IdleChecker, SessionAccessTracker
 from ai.backend.manager.services.image.service import ImageService
 from ai.backend.manager.services.quota.ratelimit import RateLimiter
 from ai.backend.manager.services.session.event_hub import (
@@ -108,6 +110,7 @@ class RootContext:
     liveness: AgentLivenessChecker
     session_events: SessionEventHub
     rate_limiter: RateLimiter
+    idle_checker: IdleChecker
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -209,6 +212,14 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             ),
         )
         notifier.on_resources_freed(coordinator.wake)
+        access_tracker = SessionAccessTracker(redis_live)
+        idle_checker = IdleChecker(
+            repository=IdleRepository(engine),
+            tracker=access_tracker,
+            sessions=sessions,
+            terminator=launcher,
+            etcd=etcd,
+        )
         session_service = SessionService(
             sessions=sessions,
             lookup=SessionLookupRepository(engine),
@@ -216,6 +227,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             runtime=launcher,
             waiter=waiter,
             on_enqueued=notifier.enqueued,
+            on_access=access_tracker.touch,
         )
         notifier.on_enqueued(coordinator.wake)
         register_session_event_handlers(dispatcher, SessionEventHandlers(launcher, sessions))
@@ -276,6 +288,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             liveness=liveness,
             session_events=session_events,
             rate_limiter=rate_limiter,
+            idle_checker=idle_checker,
         )
 
 
@@ -319,6 +332,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.dispatcher.stop)
         root.coordinator.start()
         stack.push_async_callback(root.coordinator.stop)
+        root.idle_checker.start()
+        stack.push_async_callback(root.idle_checker.stop)
         root.liveness.start()
         stack.push_async_callback(root.liveness.stop)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -112,6 +112,7 @@ class SessionService:
         runtime: SessionRuntime,
         waiter: SessionStatusWaiter,
         on_enqueued: Callable[[SessionSpec], None],
+        on_access: Callable[[uuid.UUID], Awaitable[None]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -120,6 +121,8 @@ class SessionService:
         self._runtime = runtime
         self._waiter = waiter
         self._on_enqueued = on_enqueued
+        # marks the session as used (the idle checker reads it); called on every RPC-like call
+        self._on_access = on_access
         self._clock = clock
 
     # --- who ----------------------------------------------------------------------------------
@@ -462,6 +465,8 @@ class SessionService:
             raise SessionNotRunning(
                 f"The session {session.name!r} is {session.status.name}, not RUNNING"
             )
+        if self._on_access is not None:
+            await self._on_access(session.id)
         return session
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from ai.backend.manager.services.quota.limits import limit_message, over_limit, unlisted_cap
+# The module, not its names: `services.quota.limits` imports this package's `types`, so its names
+# are looked up when a check runs, whichever of the two is imported first.
+from ai.backend.manager.services.quota import limits as quota
 from ai.backend.manager.sokovan.scheduler.state import PassState
 from ai.backend.manager.sokovan.scheduler.types import (
     PendingSession,
@@ -156,15 +158,15 @@ def check_keypair_resources(session: PendingSession, state: PassState) -> Verdic
     limits = state.snapshot.keypair_limits.get(session.access_key)
     if limits is None:
         return None
-    unlisted = unlisted_cap(limits.default_for_unspecified)
+    unlisted = quota.unlisted_cap(limits.default_for_unspecified)
     requested = state.requested(session)
     used = state.keypair_occupancy(session.access_key)
-    over = over_limit(requested, used, limits.total_resource_slots, unlisted)
+    over = quota.over_limit(requested, used, limits.total_resource_slots, unlisted)
     if over:
         return _defer(
             session,
             ReasonCode.KEYPAIR_RESOURCE_LIMIT,
-            limit_message(
+            quota.limit_message(
                 f"keypair {session.access_key}",
                 requested,
                 used,
@@ -190,9 +192,9 @@ def _check_scope[K](
         return None
     requested = state.requested(session)
     used = usage.get(key, {})
-    over = over_limit(requested, used, limit, None)
+    over = quota.over_limit(requested, used, limit, None)
     if over:
-        return _defer(session, code, limit_message(who, requested, used, limit, None, over))
+        return _defer(session, code, quota.limit_message(who, requested, used, limit, None, over))
     return None
 
 

@@ -1,0 +1,166 @@
+"""Lifetime and idle timeout: the checker terminates expired RUNNING sessions, reason recorded.
+
+No agents here: a session is created PENDING through the API and marked RUNNING in the
+database, which is all the checker looks at; termination then goes through the launcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest_asyncio
+import sqlalchemy as sa
+
+from ai.backend.manager.models.resource_policy import keypair_resource_policies
+from ai.backend.manager.models.session import sessions
+from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, SessionStatus
+from tests.integration.conftest import RunningManager
+from tests.signing import USER_ACCESS_KEY, USER_SECRET_KEY, signed_headers
+
+USER = {"access_key": USER_ACCESS_KEY, "secret_key": USER_SECRET_KEY}
+
+type Policy = Callable[..., Awaitable[None]]
+
+
+@pytest_asyncio.fixture
+async def policy(manager: RunningManager) -> AsyncIterator[Policy]:
+    db = manager.root.db
+    fields = ("max_session_lifetime", "idle_timeout", "max_concurrent_sessions")
+    async with db.connect() as conn:
+        saved = (
+            (
+                await conn.execute(
+                    sa.select(*(keypair_resource_policies.c[f] for f in fields)).where(
+                        keypair_resource_policies.c.name == "default"
+                    )
+                )
+            )
+            .one()
+            ._asdict()
+        )
+
+    async def set_policy(**values: Any) -> None:
+        async with db.begin() as conn:
+            await conn.execute(
+                sa.update(keypair_resource_policies)
+                .where(keypair_resource_policies.c.name == "default")
+                .values(**values)
+            )
+
+    await set_policy(max_concurrent_sessions=100, max_session_lifetime=0, idle_timeout=0)
+    yield set_policy
+    await set_policy(**saved)
+    records, _ = await manager.root.sessions.list_sessions(
+        statuses=None,
+        access_key=None,
+        domain_name=None,
+        group_id=None,
+        user_uuid=None,
+        limit=1000,
+        offset=0,
+    )
+    for record in records:
+        if record.status not in SESSION_TERMINAL_STATUSES:
+            await manager.root.launcher.terminate(record, reason="user-requested", forced=True)
+
+
+async def running_session(
+    http: aiohttp.ClientSession, manager: RunningManager, name: str, session_type: str
+) -> uuid.UUID:
+    body = {
+        "name": name,
+        "image": "python:3.9",
+        "group": "default",
+        "domain": "default",
+        "type": session_type,
+        "enqueueOnly": True,
+        "config": {"resources": {"cpu": "1", "mem": "1g"}},
+    }
+    headers = signed_headers("POST", "/session", host=manager.host, **USER)
+    async with http.post(
+        manager.base_url + "/session", headers=headers, data=json.dumps(body)
+    ) as resp:
+        created = await resp.json(content_type=None)
+        assert resp.status in (200, 201), created
+    session_id = uuid.UUID(created["sessionId"])
+    async with manager.root.db.begin() as conn:
+        await conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.id == session_id)
+            .values(status=SessionStatus.RUNNING, starts_at=datetime.now(UTC))
+        )
+    return session_id
+
+
+async def state(manager: RunningManager, session_id: uuid.UUID) -> tuple[SessionStatus, str]:
+    async with manager.root.db.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(sessions.c.status, sessions.c.status_info).where(
+                    sessions.c.id == session_id
+                )
+            )
+        ).one()
+    return row.status, row.status_info
+
+
+async def check_until_ended(manager: RunningManager, session_id: uuid.UUID) -> str:
+    """Run checker rounds (the background loop may take one) until the session ends."""
+    for _ in range(40):
+        await manager.root.idle_checker.run_once()
+        status, info = await state(manager, session_id)
+        if status != SessionStatus.RUNNING:
+            assert status in (SessionStatus.TERMINATING, *SESSION_TERMINAL_STATUSES), status
+            return info
+        await asyncio.sleep(0.1)
+    raise AssertionError("the session was never terminated")
+
+
+async def test_a_session_past_its_lifetime_is_terminated(
+    http: aiohttp.ClientSession, manager: RunningManager, policy: Policy
+) -> None:
+    await policy(max_session_lifetime=2)
+    session_id = await running_session(http, manager, "idle-lifetime", "batch")
+    await manager.root.idle_checker.run_once()
+    assert (await state(manager, session_id))[0] == SessionStatus.RUNNING
+    await asyncio.sleep(2.2)
+    assert await check_until_ended(manager, session_id) == "idle-session-lifetime"
+
+
+async def test_an_idle_session_is_terminated_and_a_used_one_is_not(
+    http: aiohttp.ClientSession, manager: RunningManager, policy: Policy
+) -> None:
+    await policy(idle_timeout=2)
+    idle = await running_session(http, manager, "idle-idle", "interactive")
+    used = await running_session(http, manager, "idle-used", "interactive")
+    batch = await running_session(http, manager, "idle-batch", "batch")
+    tracker = manager.root.idle_checker.tracker
+    for _ in range(5):
+        await tracker.touch(used)
+        await asyncio.sleep(0.5)
+    assert await check_until_ended(manager, idle) == "idle-timeout"
+    # touched half a second ago: still in use; a batch session is never idle
+    assert (await state(manager, used))[0] == SessionStatus.RUNNING
+    assert (await state(manager, batch))[0] == SessionStatus.RUNNING
+    await asyncio.sleep(2.2)
+    assert await check_until_ended(manager, used) == "idle-timeout"
+
+
+async def test_a_negative_idle_timeout_takes_the_etcd_default(
+    http: aiohttp.ClientSession, manager: RunningManager, policy: Policy
+) -> None:
+    etcd = manager.root.etcd
+    await etcd.put("config/idle/checkers/network_timeout/threshold", "1s")
+    try:
+        await policy(idle_timeout=-1)
+        session_id = await running_session(http, manager, "idle-default", "interactive")
+        await asyncio.sleep(1.2)
+        assert await check_until_ended(manager, session_id) == "idle-timeout"
+    finally:
+        await etcd.delete("config/idle/checkers/network_timeout/threshold")
