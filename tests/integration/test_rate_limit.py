@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import string
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,8 +13,11 @@ import aiohttp
 import pytest_asyncio
 import sqlalchemy as sa
 
+from ai.backend.manager.clients.redis.connection import close_redis, open_redis
+from ai.backend.manager.defs import REDIS_RATE_LIMIT_DB
 from ai.backend.manager.models.keypair import keypairs
 from ai.backend.manager.server import running_manager
+from ai.backend.manager.services.quota.ratelimit import RateLimiter
 from tests.conftest import make_manager_config
 from tests.integration.conftest import RunningManager
 from tests.signing import USER_ACCESS_KEY, signed_headers
@@ -116,3 +121,30 @@ async def test_two_managers_share_one_window(
             status, _, _ = await get(http, manager if i % 2 else second, "/auth", limited_keypair)
             statuses.append(status)
     assert statuses == [200] * LIMIT + [429, 429]
+
+
+async def test_the_window_slides_instead_of_resetting(manager: RunningManager) -> None:
+    """Three per second: the fourth waits; a second later the previous second's requests
+    still weigh in proportion to their overlap with the sliding window; two seconds later
+    nothing is left of them."""
+    redis = open_redis(manager.root.redis_config, REDIS_RATE_LIMIT_DB)
+    try:
+        limiter = RateLimiter(redis, key_prefix=f"test-{secrets.token_hex(4)}:", window=1)
+        # start just after a window boundary, so the first three share one fixed window
+        await asyncio.sleep(1 - (time.time() % 1) + 0.02)
+        assert [(await limiter.consume("AK", 3)).allowed for _ in range(4)] == [
+            True,
+            True,
+            True,
+            False,
+        ]
+        await asyncio.sleep(1.0)  # ~2% into the next window: ~98% of the three still count
+        assert not (await limiter.consume("AK", 3)).allowed
+        await asyncio.sleep(0.7)  # ~72% in: the previous three weigh ~0.84, plus this one
+        state = await limiter.consume("AK", 3)
+        assert state.allowed and state.count == 2
+        await asyncio.sleep(2.0)
+        state = await limiter.consume("AK", 3)
+        assert state.allowed and state.remaining == 2
+    finally:
+        await close_redis(redis)
