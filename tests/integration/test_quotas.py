@@ -26,7 +26,7 @@ from ai.backend.manager.sokovan.scheduler.types import (
     SchedulingPlan,
     SchedulingSnapshot,
 )
-from ai.backend.manager.types import SESSION_TERMINAL_STATUSES
+from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, SessionStatus, SessionTypes
 from tests.integration.conftest import RunningManager
 from tests.signing import USER_ACCESS_KEY, USER_SECRET_KEY, signed_headers
 
@@ -312,3 +312,44 @@ async def test_the_scheduler_holds_sessions_over_the_keypair_total(
     _, result = await snapshot_of(manager)
     ids = await session_ids(manager, "q-kpsoft-0", "q-kpsoft-1")
     assert reasons(result, ids) == {"q-kpsoft-1": ReasonCode.KEYPAIR_RESOURCE_LIMIT}
+
+
+async def test_the_scheduler_holds_sessions_over_the_domain_total(
+    http: aiohttp.ClientSession, manager: RunningManager, limits: Limits
+) -> None:
+    await limits(domain={"cpu": Decimal(3)})
+    for name in ("q-dom-0", "q-dom-1"):
+        status, _ = await create(http, manager, name, cpu="2")
+        assert status in (200, 201)
+    _, result = await snapshot_of(manager)
+    ids = await session_ids(manager, "q-dom-0", "q-dom-1")
+    assert reasons(result, ids) == {"q-dom-1": ReasonCode.DOMAIN_RESOURCE_LIMIT}
+
+
+async def test_private_sessions_are_counted_apart(
+    http: aiohttp.ClientSession, manager: RunningManager, limits: Limits
+) -> None:
+    """A running SFTP (system) session fills `max_concurrent_sftp_sessions`, not the
+    interactive limit: the next interactive session starts, the next private one waits."""
+    await limits(max_concurrent_sessions=1, max_concurrent_sftp_sessions=1)
+    for name in ("q-sftp-running", "q-sftp-next", "q-work"):
+        status, _ = await create(http, manager, name)
+        assert status in (200, 201)
+    async with manager.root.db.begin() as conn:
+        await conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.name == "q-sftp-running")
+            .values(status=SessionStatus.RUNNING, session_type=SessionTypes.SYSTEM)
+        )
+        await conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.name == "q-sftp-next")
+            .values(session_type=SessionTypes.SYSTEM)
+        )
+    snapshot, result = await snapshot_of(manager)
+    usage = snapshot.keypair_usage[USER_ACCESS_KEY]
+    assert (usage.session_count, usage.private_session_count) == (0, 1)
+    pending = {s.name: s.is_private for s in snapshot.pending}
+    assert pending == {"q-sftp-next": True, "q-work": False}
+    ids = await session_ids(manager, "q-sftp-next", "q-work")
+    assert reasons(result, ids) == {"q-sftp-next": ReasonCode.KEYPAIR_CONCURRENCY_LIMIT}
