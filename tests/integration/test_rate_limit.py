@@ -6,18 +6,25 @@ import asyncio
 import secrets
 import string
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest_asyncio
 import sqlalchemy as sa
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+from redis.exceptions import ConnectionError as RedisConnectionError
 
+from ai.backend.manager.api.context import REQUEST_USER
+from ai.backend.manager.api.middlewares.ratelimit import make_ratelimit_middleware
 from ai.backend.manager.clients.redis.connection import close_redis, open_redis
 from ai.backend.manager.defs import REDIS_RATE_LIMIT_DB
 from ai.backend.manager.models.keypair import keypairs
 from ai.backend.manager.server import running_manager
-from ai.backend.manager.services.quota.ratelimit import RateLimiter
+from ai.backend.manager.services.auth.types import AuthenticatedUser
+from ai.backend.manager.services.quota.ratelimit import RateLimiter, RateLimitState
 from tests.conftest import make_manager_config
 from tests.integration.conftest import RunningManager
 from tests.signing import USER_ACCESS_KEY, signed_headers
@@ -148,3 +155,34 @@ async def test_the_window_slides_instead_of_resetting(manager: RunningManager) -
         assert state.allowed and state.remaining == 2
     finally:
         await close_redis(redis)
+
+
+async def test_an_unreachable_redis_lets_requests_through() -> None:
+    """Fail open: the API keeps answering (without the headers) while Redis is away."""
+
+    class Broken(RateLimiter):
+        def __init__(self) -> None:
+            self.window = 900
+
+        async def consume(self, access_key: str, limit: int) -> RateLimitState:
+            raise RedisConnectionError("connection refused")
+
+    middleware = make_ratelimit_middleware(Broken())
+    request = make_mocked_request("GET", "/auth")
+    request[REQUEST_USER] = AuthenticatedUser(
+        access_key="AKIANABBDUSEREXAMPLE",
+        is_admin=False,
+        resource_policy="default",
+        rate_limit=5,
+        user_uuid=uuid.uuid4(),
+        email="user@lablup.com",
+        role="user",
+        domain_name="default",
+    )
+
+    async def handler(_: web.Request) -> web.StreamResponse:
+        return web.json_response({"ok": True})
+
+    response = await middleware(request, handler)
+    assert response.status == 200
+    assert "X-RateLimit-Limit" not in response.headers

@@ -7,14 +7,19 @@ document and is not counted.
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from redis.exceptions import RedisError
 
 from ai.backend.manager.api.context import REQUEST_USER
 from ai.backend.manager.api.middlewares.errors import ERROR_KEY, problem_response
 from ai.backend.manager.api.routing import Handler
 from ai.backend.manager.errors.base import BackendAIError, TooManyRequests
 from ai.backend.manager.services.quota.ratelimit import RateLimiter, RateLimitState
+
+log = logging.getLogger(__name__)
 
 
 def _apply_headers(response: web.StreamResponse, state: RateLimitState, window: int) -> None:
@@ -34,7 +39,12 @@ def make_ratelimit_middleware(limiter: RateLimiter) -> Middleware:
         user = request.get(REQUEST_USER)
         if user is None or user.rate_limit <= 0:
             return await handler(request)
-        state = await limiter.consume(user.access_key, user.rate_limit)
+        try:
+            state = await limiter.consume(user.access_key, user.rate_limit)
+        except (RedisError, OSError) as e:
+            # Fail open: an unreachable Redis must not take the whole API down with it.
+            log.warning("rate limit not checked for %s: %s", user.access_key, e)
+            return await handler(request)
         if not state.allowed:
             response: web.StreamResponse = problem_response(
                 TooManyRequests(
