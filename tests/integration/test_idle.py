@@ -17,6 +17,7 @@ import aiohttp
 import pytest_asyncio
 import sqlalchemy as sa
 
+from ai.backend.manager.models.kernel import kernels
 from ai.backend.manager.models.resource_policy import keypair_resource_policies
 from ai.backend.manager.models.session import sessions
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, SessionStatus
@@ -131,6 +132,13 @@ async def test_a_session_past_its_lifetime_is_terminated(
     assert (await state(manager, session_id))[0] == SessionStatus.RUNNING
     await asyncio.sleep(2.2)
     assert await check_until_ended(manager, session_id) == "idle-session-lifetime"
+    async with manager.root.db.connect() as conn:
+        kernel_infos = (
+            await conn.scalars(
+                sa.select(kernels.c.status_info).where(kernels.c.session_id == session_id)
+            )
+        ).all()
+    assert kernel_infos == ["idle-session-lifetime"]
 
 
 async def test_an_idle_session_is_terminated_and_a_used_one_is_not(
