@@ -11,17 +11,23 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
+from ai.backend.manager.models.agent import agents
 from ai.backend.manager.models.kernel import kernels
 from ai.backend.manager.models.resource_policy import keypair_resource_policies
 from ai.backend.manager.models.session import sessions
-from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, SessionStatus
+from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, AgentStatus, SessionStatus
+from tests.agent_harness import DummyAgent, agent_venv_available, start_dummy_agents, stop_all
+from tests.conftest import ETCD_ADDR
 from tests.integration.conftest import RunningManager
+from tests.integration.test_sessions import used_slots, wait_agents_alive
 from tests.signing import USER_ACCESS_KEY, USER_SECRET_KEY, signed_headers
 
 USER = {"access_key": USER_ACCESS_KEY, "secret_key": USER_SECRET_KEY}
@@ -172,3 +178,72 @@ async def test_a_negative_idle_timeout_takes_the_etcd_default(
         assert await check_until_ended(manager, session_id) == "idle-timeout"
     finally:
         await etcd.delete("config/idle/checkers/network_timeout/threshold")
+
+
+# --- with a real dummy agent: the kernel is destroyed on the agent and the slots come back ------
+
+
+@pytest_asyncio.fixture(scope="module")
+async def idle_agent(
+    manager: RunningManager,
+    redis_port: int,
+    etcd_namespace: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[DummyAgent]:
+    if not agent_venv_available():
+        pytest.skip("no agent venv (make peers)")
+    started = await start_dummy_agents(
+        1,
+        workdir=Path(tmp_path_factory.mktemp("idle-agents")),
+        etcd_addr=str(ETCD_ADDR),
+        namespace=etcd_namespace,
+        redis_port=redis_port,
+        cpu=4,
+        mem_bytes=8 * 2**30,
+        id_prefix="i-idle",
+    )
+    try:
+        await wait_agents_alive(manager, [a.id for a in started])
+        yield started[0]
+    finally:
+        await asyncio.to_thread(stop_all, started)
+        # gone for the scheduler at once, so no later module's session lands on it
+        async with manager.root.db.begin() as conn:
+            await conn.execute(
+                sa.update(agents)
+                .where(agents.c.id == started[0].id)
+                .values(status=AgentStatus.LOST)
+            )
+
+
+@pytest.mark.agents
+async def test_a_running_session_past_its_lifetime_ends_on_its_agent(
+    http: aiohttp.ClientSession, manager: RunningManager, policy: Policy, idle_agent: DummyAgent
+) -> None:
+    await policy(max_session_lifetime=2)
+    body = {
+        "name": "idle-e2e",
+        "image": "python:3.9",
+        "group": "default",
+        "domain": "default",
+        "enqueueOnly": False,
+        "maxWaitSeconds": 30,
+        "config": {"resources": {"cpu": "1", "mem": "1g"}},
+    }
+    headers = signed_headers("POST", "/session", host=manager.host, **USER)
+    async with http.post(
+        manager.base_url + "/session", headers=headers, data=json.dumps(body)
+    ) as resp:
+        created = await resp.json(content_type=None)
+        assert resp.status in (200, 201), created
+    session_id = uuid.UUID(created["sessionId"])
+    assert (await state(manager, session_id))[0] == SessionStatus.RUNNING
+    await asyncio.sleep(2.2)
+    assert await check_until_ended(manager, session_id) == "idle-session-lifetime"
+    deadline = asyncio.get_running_loop().time() + 20
+    while asyncio.get_running_loop().time() < deadline:
+        if (await state(manager, session_id))[0] == SessionStatus.TERMINATED:
+            break
+        await asyncio.sleep(0.2)
+    assert (await state(manager, session_id))[0] == SessionStatus.TERMINATED
+    assert (await used_slots(manager, idle_agent.id)).get("cpu", 0) == 0
