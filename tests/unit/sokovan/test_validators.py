@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ai.backend.manager.services.quota.limits import over_limit
 from ai.backend.manager.sokovan.scheduler.state import PassState
 from ai.backend.manager.sokovan.scheduler.types import (
     DefaultForUnspecified,
@@ -22,7 +23,6 @@ from ai.backend.manager.sokovan.scheduler.types import (
 from ai.backend.manager.sokovan.scheduler.validators import (
     DEFAULT_VALIDATORS,
     check_keypair_resources,
-    over_limit,
     validate,
 )
 

@@ -32,7 +32,12 @@ from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
-from ai.backend.manager.defs import REDIS_LIVE_DB, REDIS_STREAM_DB, REDIS_STREAM_LOCK_DB
+from ai.backend.manager.defs import (
+    REDIS_LIVE_DB,
+    REDIS_RATE_LIMIT_DB,
+    REDIS_STREAM_DB,
+    REDIS_STREAM_LOCK_DB,
+)
 from ai.backend.manager.errors.config import ConfigurationError
 from ai.backend.manager.event_dispatcher.dispatcher import EventDispatcher
 from ai.backend.manager.event_dispatcher.handlers.agent import register_agent_event_handlers
@@ -47,6 +52,7 @@ from ai.backend.manager.metrics.server import build_metrics_app
 from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
 from ai.backend.manager.repositories.agent.repository import AgentRepository
 from ai.backend.manager.repositories.db import create_engine
+from ai.backend.manager.repositories.idle.repository import IdleRepository
 from ai.backend.manager.repositories.image.repository import ImageRepository
 from ai.backend.manager.repositories.keypair import KeypairCache, KeypairRepository
 from ai.backend.manager.repositories.scheduler import SchedulerRepository
@@ -59,7 +65,9 @@ from ai.backend.manager.services.announcement.service import AnnouncementService
 from ai.backend.manager.services.auth.service import AuthService
 from ai.backend.manager.services.auth.usage import KeypairUsageRecorder
 from ai.backend.manager.services.deps import AdminDeps
+from ai.backend.manager.services.idle.checker import IdleChecker, SessionAccessTracker
 from ai.backend.manager.services.image.service import ImageService
+from ai.backend.manager.services.quota.ratelimit import RateLimiter
 from ai.backend.manager.services.session.event_hub import (
     SessionEventHub,
     register_session_event_relays,
@@ -101,6 +109,8 @@ class RootContext:
     coordinator: SchedulingCoordinator
     liveness: AgentLivenessChecker
     session_events: SessionEventHub
+    rate_limiter: RateLimiter
+    idle_checker: IdleChecker
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -142,6 +152,12 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         redis_live = open_redis(redis_config, REDIS_LIVE_DB)
         stack.push_async_callback(close_redis, redis_live)
         await _check_redis(redis_live, redis_config)
+
+        # The per-keypair request windows: Redis DB 1, keys prefixed by the etcd namespace so
+        # managers of one cluster share them and separate clusters (or test runs) do not.
+        redis_rate_limit = open_redis(redis_config, REDIS_RATE_LIMIT_DB)
+        stack.push_async_callback(close_redis, redis_rate_limit)
+        rate_limiter = RateLimiter(redis_rate_limit, key_prefix=f"{config.etcd.namespace}:")
 
         engine = create_engine(config.db)
         stack.push_async_callback(engine.dispose)
@@ -196,6 +212,14 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             ),
         )
         notifier.on_resources_freed(coordinator.wake)
+        access_tracker = SessionAccessTracker(redis_live)
+        idle_checker = IdleChecker(
+            repository=IdleRepository(engine),
+            tracker=access_tracker,
+            sessions=sessions,
+            terminator=launcher,
+            etcd=etcd,
+        )
         session_service = SessionService(
             sessions=sessions,
             lookup=SessionLookupRepository(engine),
@@ -203,6 +227,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             runtime=launcher,
             waiter=waiter,
             on_enqueued=notifier.enqueued,
+            on_access=access_tracker.touch,
         )
         notifier.on_enqueued(coordinator.wake)
         register_session_event_handlers(dispatcher, SessionEventHandlers(launcher, sessions))
@@ -262,6 +287,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             coordinator=coordinator,
             liveness=liveness,
             session_events=session_events,
+            rate_limiter=rate_limiter,
+            idle_checker=idle_checker,
         )
 
 
@@ -284,7 +311,12 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
 
         api_runner = web.AppRunner(
             build_api_app(
-                APIContext(processors=root.processors, auth=root.auth, metrics=root.metrics),
+                APIContext(
+                    processors=root.processors,
+                    auth=root.auth,
+                    metrics=root.metrics,
+                    rate_limiter=root.rate_limiter,
+                ),
                 root.session_events,
             ),
             access_log=None,
@@ -300,6 +332,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.dispatcher.stop)
         root.coordinator.start()
         stack.push_async_callback(root.coordinator.stop)
+        root.idle_checker.start()
+        stack.push_async_callback(root.idle_checker.stop)
         root.liveness.start()
         stack.push_async_callback(root.liveness.stop)
 

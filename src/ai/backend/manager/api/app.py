@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import aiohttp_cors
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from ai.backend.manager.api.context import API_CONTEXT, APIContext
 from ai.backend.manager.api.gql.schema import build_schema
 from ai.backend.manager.api.middlewares.auth import auth_middleware
 from ai.backend.manager.api.middlewares.errors import error_middleware
 from ai.backend.manager.api.middlewares.metrics import metrics_middleware
+from ai.backend.manager.api.middlewares.ratelimit import make_ratelimit_middleware
 from ai.backend.manager.api.middlewares.request_id import request_id_middleware
 from ai.backend.manager.api.rest import (
     auth,
@@ -31,10 +33,15 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024
 def build_api_app(
     context: APIContext, session_events: SessionEventHub, *, allow_origins: str = "*"
 ) -> web.Application:
-    app = web.Application(
-        middlewares=[request_id_middleware, metrics_middleware, error_middleware, auth_middleware],
-        client_max_size=MAX_REQUEST_BODY,
-    )
+    middlewares: list[Middleware] = [
+        request_id_middleware,
+        metrics_middleware,
+        error_middleware,
+        auth_middleware,
+    ]
+    if context.rate_limiter is not None:
+        middlewares.append(make_ratelimit_middleware(context.rate_limiter))
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_REQUEST_BODY)
     app[API_CONTEXT] = context
     root.register_routes(app)
     manager.register_routes(app)

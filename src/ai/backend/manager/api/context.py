@@ -11,6 +11,7 @@ from ai.backend.manager.errors.base import AuthorizationFailed
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.services.auth.service import AuthService
 from ai.backend.manager.services.auth.types import AuthenticatedUser
+from ai.backend.manager.services.quota.ratelimit import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class APIContext:
     processors: Processors
     auth: AuthService
     metrics: ManagerMetrics
+    # None: no rate limit (tools that build an API app without Redis)
+    rate_limiter: RateLimiter | None = None
 
 
 API_CONTEXT = web.AppKey("api_context", APIContext)

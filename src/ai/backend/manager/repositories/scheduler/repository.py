@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ai.backend.manager.models.agent import agent_resources, agents
+from ai.backend.manager.models.domain import domains
+from ai.backend.manager.models.group import groups
 from ai.backend.manager.models.kernel import kernels, resource_allocations
 from ai.backend.manager.models.keypair import keypairs
 from ai.backend.manager.models.resource_policy import keypair_resource_policies
@@ -52,9 +54,13 @@ from ai.backend.manager.types import (
     DefaultForUnspecified,
     KernelStatus,
     SessionStatus,
+    SessionTypes,
 )
 
 Planner = Callable[[SchedulingSnapshot], SchedulingPlan]
+
+# Private sessions (the SFTP/system ones) count against `max_concurrent_sftp_sessions` instead.
+PRIVATE_SESSION_TYPES: frozenset[SessionTypes] = frozenset({SessionTypes.SYSTEM})
 
 _KERNEL_COUNTED = KERNEL_RESOURCE_OCCUPIED_STATUSES | KERNEL_RESOURCE_REQUESTED_STATUSES
 
@@ -147,6 +153,12 @@ class SchedulerRepository:
         pending = await self._pending_sessions(conn, resource_group)
         access_keys = {s.access_key for s in pending}
         dependency_ids = {dep for s in pending for dep in s.dependencies}
+        group_limits = await self._scope_limits(
+            conn, groups.c.id, groups.c.total_resource_slots, {s.group_id for s in pending}
+        )
+        domain_limits = await self._scope_limits(
+            conn, domains.c.name, domains.c.total_resource_slots, {s.domain_name for s in pending}
+        )
         return SchedulingSnapshot(
             resource_group=resource_group,
             scheduler=QueuePolicy(policy if policy in QueuePolicy._value2member_map_ else "fifo"),
@@ -161,6 +173,10 @@ class SchedulerRepository:
             allowed_session_types=frozenset(opts.get("allowed_session_types") or ()),
             keypair_limits=await self._keypair_limits(conn, access_keys),
             keypair_usage=await self._keypair_usage(conn, access_keys),
+            group_limits=group_limits,
+            domain_limits=domain_limits,
+            group_usage=await self._scope_usage(conn, kernels.c.group_id, set(group_limits)),
+            domain_usage=await self._scope_usage(conn, kernels.c.domain_name, set(domain_limits)),
             dependency_states=await self._dependency_states(conn, dependency_ids),
             roundrobin_cursor=cursor,
         )
@@ -243,6 +259,7 @@ class SchedulerRepository:
                 designated_agent_ids=tuple(row.designated_agent_ids)
                 if row.designated_agent_ids
                 else None,
+                is_private=row.session_type in PRIVATE_SESSION_TYPES,
             )
             for row in rows
         )
@@ -323,15 +340,17 @@ class SchedulerRepository:
         if not access_keys:
             return {}
         counts: dict[str, int] = {}
-        for access_key, count in await conn.execute(
-            sa.select(sessions.c.access_key, sa.func.count())
+        private_counts: dict[str, int] = {}
+        is_private = sessions.c.session_type.in_(PRIVATE_SESSION_TYPES)
+        for access_key, private, count in await conn.execute(
+            sa.select(sessions.c.access_key, is_private.label("private"), sa.func.count())
             .where(
                 sessions.c.access_key.in_(access_keys),
                 sessions.c.status.in_(SESSION_RESOURCE_OCCUPIED_STATUSES),
             )
-            .group_by(sessions.c.access_key)
+            .group_by(sessions.c.access_key, is_private)
         ):
-            counts[access_key] = int(count)
+            (private_counts if private else counts)[access_key] = int(count)
         occupied: dict[str, dict[str, Decimal]] = defaultdict(dict)
         for row in await conn.execute(
             sa.select(
@@ -349,9 +368,49 @@ class SchedulerRepository:
         ):
             occupied[row.access_key][row.slot_name] = Decimal(row.amount or 0)
         return {
-            ak: KeypairUsage(session_count=int(counts.get(ak, 0)), occupied=occupied.get(ak, {}))
+            ak: KeypairUsage(
+                session_count=counts.get(ak, 0),
+                occupied=occupied.get(ak, {}),
+                private_session_count=private_counts.get(ak, 0),
+            )
             for ak in access_keys
         }
+
+    async def _scope_limits[K](
+        self, conn: AsyncConnection, key: Any, slots: Any, wanted: set[K]
+    ) -> dict[K, dict[str, Decimal]]:
+        """The non-empty `total_resource_slots` of the wanted projects or domains."""
+        if not wanted:
+            return {}
+        return {
+            row[0]: dict(row[1])
+            for row in await conn.execute(sa.select(key, slots).where(key.in_(wanted)))
+            if row[1]
+        }
+
+    async def _scope_usage[K](
+        self, conn: AsyncConnection, key: Any, wanted: set[K]
+    ) -> dict[K, dict[str, Decimal]]:
+        """Slots held now by the kernels of the wanted projects or domains (only limited ones)."""
+        if not wanted:
+            return {}
+        usage: dict[K, dict[str, Decimal]] = defaultdict(dict)
+        for row in await conn.execute(
+            sa.select(
+                key.label("scope"),
+                resource_allocations.c.slot_name,
+                sa.func.sum(resource_allocations.c.used).label("amount"),
+            )
+            .select_from(resource_allocations.join(kernels))
+            .where(
+                key.in_(wanted),
+                resource_allocations.c.free_at.is_(None),
+                resource_allocations.c.used.is_not(None),
+            )
+            .group_by(key, resource_allocations.c.slot_name)
+        ):
+            usage[row.scope][row.slot_name] = Decimal(row.amount or 0)
+        return dict(usage)
 
     async def _dependency_states(
         self, conn: AsyncConnection, ids: set[uuid.UUID]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import association_groups_users, groups
+from ai.backend.manager.models.kernel import kernels, resource_allocations
 from ai.backend.manager.models.keypair import keypairs
 from ai.backend.manager.models.resource_policy import keypair_resource_policies
 from ai.backend.manager.models.scaling_group import (
@@ -19,8 +21,10 @@ from ai.backend.manager.models.scaling_group import (
     sgroups_for_groups,
     sgroups_for_keypairs,
 )
+from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.repositories.db import begin_readonly
+from ai.backend.manager.types import DefaultForUnspecified, SessionStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,18 @@ class SessionOwner:
     domain_id: uuid.UUID
     # from the keypair's resource policy; None when the keypair has no policy row
     max_containers_per_session: int | None = None
+    total_resource_slots: dict[str, Decimal] = field(default_factory=dict)
+    default_for_unspecified: DefaultForUnspecified = DefaultForUnspecified.LIMITED
+    max_pending_session_count: int | None = None
+    max_pending_session_resource_slots: dict[str, Decimal] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaState:
+    project_slots: dict[str, Decimal]
+    domain_slots: dict[str, Decimal]
+    pending_count: int
+    pending_slots: dict[str, Decimal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +86,10 @@ class SessionLookupRepository:
                 users.c.domain_name,
                 domains.c.id.label("domain_id"),
                 keypair_resource_policies.c.max_containers_per_session,
+                keypair_resource_policies.c.total_resource_slots,
+                keypair_resource_policies.c.default_for_unspecified,
+                keypair_resource_policies.c.max_pending_session_count,
+                keypair_resource_policies.c.max_pending_session_resource_slots,
             )
             .select_from(
                 keypairs.join(users, users.c.uuid == keypairs.c.user)
@@ -94,6 +114,62 @@ class SessionLookupRepository:
             domain_name=row.domain_name,
             domain_id=row.domain_id,
             max_containers_per_session=row.max_containers_per_session,
+            total_resource_slots=dict(row.total_resource_slots or {}),
+            default_for_unspecified=row.default_for_unspecified or DefaultForUnspecified.LIMITED,
+            max_pending_session_count=row.max_pending_session_count,
+            max_pending_session_resource_slots=(
+                dict(row.max_pending_session_resource_slots)
+                if row.max_pending_session_resource_slots
+                else None
+            ),
+        )
+
+    async def quota_state(
+        self, access_key: str, project_id: uuid.UUID, domain_name: str
+    ) -> QuotaState:
+        """The project's and domain's slot limits and the keypair's pending queue, one read."""
+        project_slots = (
+            sa.select(groups.c.total_resource_slots)
+            .where(groups.c.id == project_id)
+            .scalar_subquery()
+        )
+        domain_slots = (
+            sa.select(domains.c.total_resource_slots)
+            .where(domains.c.name == domain_name)
+            .scalar_subquery()
+        )
+        pending_count = (
+            sa.select(sa.func.count())
+            .where(
+                sessions.c.access_key == access_key,
+                sessions.c.status == SessionStatus.PENDING,
+            )
+            .scalar_subquery()
+        )
+        pending_slots = (
+            sa.select(
+                resource_allocations.c.slot_name,
+                sa.func.sum(resource_allocations.c.requested).label("amount"),
+            )
+            .select_from(
+                resource_allocations.join(
+                    kernels, kernels.c.id == resource_allocations.c.kernel_id
+                ).join(sessions, sessions.c.id == kernels.c.session_id)
+            )
+            .where(
+                sessions.c.access_key == access_key,
+                sessions.c.status == SessionStatus.PENDING,
+            )
+            .group_by(resource_allocations.c.slot_name)
+        )
+        async with begin_readonly(self._engine) as conn:
+            row = (await conn.execute(sa.select(project_slots, domain_slots, pending_count))).one()
+            slots = {r.slot_name: Decimal(r.amount or 0) for r in await conn.execute(pending_slots)}
+        return QuotaState(
+            project_slots=dict(row[0] or {}),
+            domain_slots=dict(row[1] or {}),
+            pending_count=int(row[2] or 0),
+            pending_slots=slots,
         )
 
     async def find_project(self, domain_name: str, name_or_id: str) -> ProjectRef | None:

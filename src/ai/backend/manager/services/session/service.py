@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -39,12 +39,18 @@ from ai.backend.manager.errors.session import (
 )
 from ai.backend.manager.repositories.session import SessionRepository
 from ai.backend.manager.repositories.session.lookup import (
+    ProjectRef,
     ResourceGroupRef,
     SessionLookupRepository,
     SessionOwner,
 )
 from ai.backend.manager.repositories.session.types import KernelSpec, SessionRecord, SessionSpec
 from ai.backend.manager.services.auth.types import AuthenticatedUser
+from ai.backend.manager.services.quota.limits import (
+    AdmissionLimits,
+    PendingUsage,
+    admission_refusal,
+)
 from ai.backend.manager.services.session.creation import (
     apply_image_minimums,
     cluster_layout,
@@ -106,6 +112,7 @@ class SessionService:
         runtime: SessionRuntime,
         waiter: SessionStatusWaiter,
         on_enqueued: Callable[[SessionSpec], None],
+        on_access: Callable[[uuid.UUID], Awaitable[None]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -114,6 +121,8 @@ class SessionService:
         self._runtime = runtime
         self._waiter = waiter
         self._on_enqueued = on_enqueued
+        # marks the session as used (the idle checker reads it); called on every RPC-like call
+        self._on_access = on_access
         self._clock = clock
 
     # --- who ----------------------------------------------------------------------------------
@@ -209,17 +218,11 @@ class SessionService:
                 f"{action.session_type.value} sessions"
             )
 
-        limit = owner.max_containers_per_session
-        if limit is not None and limit > 0 and action.cluster_size > limit:
-            raise QuotaExceeded(
-                f"The session asks for {action.cluster_size} containers, but your keypair's "
-                f"resource policy allows at most {limit} per session"
-            )
-
         image = await self._images.resolve(action.image, action.architecture)
         slots = apply_image_minimums(
             parse_resources(action.resources), self._images.minimum_slots(image), DEFAULT_SLOTS
         )
+        await self._check_hard_limits(owner, project, slots, action.cluster_size)
         now = self._clock()
         starts_at = parse_starts_at(action.starts_at, now)
         dependencies = await self._resolve_dependencies(action, owner)
@@ -287,6 +290,35 @@ class SessionService:
             main = running.main_kernel if running else None
             service_ports = list(main.service_ports or []) if main else []
         return CreateSessionResult(session_id, name, status, True, service_ports)
+
+    async def _check_hard_limits(
+        self,
+        owner: SessionOwner,
+        project: ProjectRef,
+        per_kernel: Mapping[str, Decimal],
+        cluster_size: int,
+    ) -> None:
+        """Refuse what waiting could never fix: see `services/quota/limits.py`."""
+        state = await self._lookup.quota_state(owner.access_key, project.id, project.domain_name)
+        requested = {name: amount * cluster_size for name, amount in per_kernel.items()}
+        refusal = admission_refusal(
+            requested=requested,
+            cluster_size=cluster_size,
+            limits=AdmissionLimits(
+                total_resource_slots=owner.total_resource_slots,
+                default_for_unspecified=owner.default_for_unspecified,
+                max_containers_per_session=owner.max_containers_per_session,
+                max_pending_session_count=owner.max_pending_session_count,
+                max_pending_session_resource_slots=owner.max_pending_session_resource_slots,
+                project_slots=state.project_slots,
+                domain_slots=state.domain_slots,
+            ),
+            pending=PendingUsage(session_count=state.pending_count, slots=state.pending_slots),
+            project_name=project.name,
+            domain_name=project.domain_name,
+        )
+        if refusal is not None:
+            raise QuotaExceeded(refusal)
 
     async def _pick_resource_group(
         self, owner: SessionOwner, project_id: uuid.UUID, requested: str | None
@@ -433,6 +465,8 @@ class SessionService:
             raise SessionNotRunning(
                 f"The session {session.name!r} is {session.status.name}, not RUNNING"
             )
+        if self._on_access is not None:
+            await self._on_access(session.id)
         return session
 
 

@@ -12,13 +12,13 @@ edit policies.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Final
 
+# The module, not its names: `services.quota.limits` imports this package's `types`, so its names
+# are looked up when a check runs, whichever of the two is imported first.
+from ai.backend.manager.services.quota import limits as quota
 from ai.backend.manager.sokovan.scheduler.state import PassState
 from ai.backend.manager.sokovan.scheduler.types import (
-    ZERO,
-    DefaultForUnspecified,
     PendingSession,
     ReasonCode,
     ResourceSlot,
@@ -26,9 +26,7 @@ from ai.backend.manager.sokovan.scheduler.types import (
     SessionDeferral,
     SessionResult,
     SessionStatus,
-    SlotMap,
     Verdict,
-    format_slots,
 )
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES
 
@@ -156,54 +154,19 @@ def check_keypair_concurrency(session: PendingSession, state: PassState) -> Verd
     return None
 
 
-def over_limit(
-    requested: SlotMap, used: SlotMap, limit: SlotMap, unlisted: Decimal | None
-) -> list[str]:
-    """Slots (with a non-zero request) for which `used + requested` would exceed `limit`.
-
-    An empty `limit` means no limit at all. A slot the limit does not list is limited to
-    `unlisted`, or unlimited when `unlisted` is None.
-    """
-    if not limit:
-        return []
-    over: list[str] = []
-    for name, amount in requested.items():
-        if amount <= ZERO:
-            continue
-        cap = limit.get(name, unlisted)
-        if cap is not None and used.get(name, ZERO) + amount > cap:
-            over.append(name)
-    return over
-
-
-def _limit_message(
-    who: str,
-    requested: SlotMap,
-    used: SlotMap,
-    limit: SlotMap,
-    unlisted: Decimal | None,
-    over: Sequence[str],
-) -> str:
-    effective: ResourceSlot = {n: limit.get(n, unlisted or ZERO) for n in over}
-    return (
-        f"{who} resource limit reached: needs {format_slots(requested, only=over)} more, "
-        f"uses {format_slots(used, only=over)} of {format_slots(effective, only=over)}"
-    )
-
-
 def check_keypair_resources(session: PendingSession, state: PassState) -> Verdict | None:
     limits = state.snapshot.keypair_limits.get(session.access_key)
     if limits is None:
         return None
-    unlisted = ZERO if limits.default_for_unspecified == DefaultForUnspecified.LIMITED else None
+    unlisted = quota.unlisted_cap(limits.default_for_unspecified)
     requested = state.requested(session)
     used = state.keypair_occupancy(session.access_key)
-    over = over_limit(requested, used, limits.total_resource_slots, unlisted)
+    over = quota.over_limit(requested, used, limits.total_resource_slots, unlisted)
     if over:
         return _defer(
             session,
             ReasonCode.KEYPAIR_RESOURCE_LIMIT,
-            _limit_message(
+            quota.limit_message(
                 f"keypair {session.access_key}",
                 requested,
                 used,
@@ -229,9 +192,9 @@ def _check_scope[K](
         return None
     requested = state.requested(session)
     used = usage.get(key, {})
-    over = over_limit(requested, used, limit, None)
+    over = quota.over_limit(requested, used, limit, None)
     if over:
-        return _defer(session, code, _limit_message(who, requested, used, limit, None, over))
+        return _defer(session, code, quota.limit_message(who, requested, used, limit, None, over))
     return None
 
 
