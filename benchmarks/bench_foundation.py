@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -619,24 +619,36 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    signer_self_check()
-    log("signer self-check: 3/3 test vectors OK")
-    ours = SideResult("ours")
-    ref = SideResult("reference")
+def run_both_sides[A, R](
+    args: A,
+    ours: R,
+    ref: R,
+    bench_ours: Callable[[A], R],
+    bench_reference: Callable[[A], R],
+    report: Callable[[A, R, R], None],
+) -> int:
+    """Measure our side, then the reference (never both at once: they share the cores), and
+    print the report; 130 on Ctrl-C or SIGTERM, after each side has cleaned up after itself."""
     try:
         with _sigterm_as_interrupt():
-            # sequential, never concurrent: the two managers share the same 2 cores with wrk
-            if not args.skip_ours:
+            if not getattr(args, "skip_ours", False):
                 ours = bench_ours(args)
-            if not args.skip_reference:
+            if not getattr(args, "skip_reference", False):
                 ref = bench_reference(args)
     except KeyboardInterrupt:
         log("interrupted; cleaned up")
         return 130
-    print_report(args, ours, ref)
+    report(args, ours, ref)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signer_self_check()
+    log("signer self-check: 3/3 test vectors OK")
+    return run_both_sides(
+        args, SideResult("ours"), SideResult("reference"), bench_ours, bench_reference, print_report
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from bench_admin import Timing, insert_sql, psql
-from bench_foundation import REPO, OurManager, _sigterm_as_interrupt, log
+from bench_foundation import REPO, OurManager, log, run_both_sides
 from benchlib import signed_headers
 
 TARGET_RPS_RATIO = 5.0  # ours >= 5x the reference's req/s
@@ -458,20 +458,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    ours = SideResult("ours")
-    ref = SideResult("reference")
-    try:
-        with _sigterm_as_interrupt():
-            # one side after the other: they share the machine's two cores
-            if not args.skip_ours:
-                ours = bench_ours(args)
-            if not args.skip_reference:
-                ref = bench_reference(args)
-    except KeyboardInterrupt:
-        log("interrupted; cleaned up")
-        return 130
-    print_report(args, ours, ref)
-    return 0
+    return run_both_sides(
+        args, SideResult("ours"), SideResult("reference"), bench_ours, bench_reference, print_report
+    )
 
 
 if __name__ == "__main__":

@@ -10,12 +10,15 @@ from ai.backend.manager.events.base import Event
 class DoVolumeMountEvent(Event):
     name: ClassVar[str] = "do_volume_mount"
 
-    dir_name: str
-    volume_backend_name: str
-    quota_scope_id: str  # "<scope type>:<id>", e.g. "user:<uuid>"
+    # what to mount, and where on the agent
     fs_location: str
+    dir_name: str
     fs_type: str = "nfs"
     cmd_options: str | None = None
+    # whose storage it is
+    volume_backend_name: str
+    quota_scope_id: str  # "<scope type>:<id>", e.g. "user:<uuid>"
+    # which agents, and whether they keep it across reboots
     scaling_group: str | None = None
     edit_fstab: bool = False
     fstab_path: str = "/etc/fstab"

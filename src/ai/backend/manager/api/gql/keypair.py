@@ -63,11 +63,11 @@ class KeypairQuery:
         info: Info[GQLContext, None],
         limit: int,
         offset: int,
-        filter: str | None = None,
-        order: str | None = None,
-        domain_name: str | None = None,
         email: str | None = None,
         is_active: bool | None = None,
+        domain_name: str | None = None,
+        order: str | None = None,
+        filter: str | None = None,
     ) -> KeyPairList:
         if limit < 0 or offset < 0:
             raise InvalidAPIParameters("`limit` and `offset` must not be negative")

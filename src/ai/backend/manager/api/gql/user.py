@@ -49,12 +49,12 @@ class UserQuery:
         info: Info[GQLContext, None],
         limit: int,
         offset: int,
-        filter: str | None = None,
-        order: str | None = None,
-        domain_name: str | None = None,
-        group_id: uuid.UUID | None = None,
-        is_active: bool | None = None,
         status: str | None = None,
+        is_active: bool | None = None,
+        group_id: uuid.UUID | None = None,
+        domain_name: str | None = None,
+        order: str | None = None,
+        filter: str | None = None,
     ) -> UserList:
         _check_page(limit, offset)
         ctx = info.context

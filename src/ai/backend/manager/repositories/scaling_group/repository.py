@@ -73,16 +73,16 @@ def _record(row: Row[Any]) -> ScalingGroupRecord:
         id=row.id,
         name=row.name,
         description=row.description,
+        created_at=row.created_at,
         is_active=bool(row.is_active),
         is_public=row.is_public,
-        created_at=row.created_at,
-        wsproxy_addr=row.wsproxy_addr,
-        wsproxy_api_token=row.wsproxy_api_token,
-        driver=row.driver,
-        driver_opts=row.driver_opts or {},
         scheduler=row.scheduler,
         scheduler_opts=row.scheduler_opts or {},
+        driver=row.driver,
+        driver_opts=row.driver_opts or {},
         use_host_network=row.use_host_network,
+        wsproxy_addr=row.wsproxy_addr,
+        wsproxy_api_token=row.wsproxy_api_token,
     )
 
 

@@ -16,16 +16,16 @@ class ScalingGroupRecord:
     id: uuid.UUID
     name: str
     description: str | None
+    created_at: datetime
     is_active: bool
     is_public: bool
-    created_at: datetime
-    wsproxy_addr: str | None
-    wsproxy_api_token: str | None
-    driver: str
-    driver_opts: Mapping[str, Any]
     scheduler: str
     scheduler_opts: Mapping[str, Any]
+    driver: str
+    driver_opts: Mapping[str, Any]
     use_host_network: bool
+    wsproxy_addr: str | None
+    wsproxy_api_token: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

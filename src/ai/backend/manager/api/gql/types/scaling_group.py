@@ -14,32 +14,35 @@ from ai.backend.manager.repositories.scaling_group.types import ScalingGroupReco
 class ScalingGroup:
     name: str
     description: str | None
+    created_at: datetime
+    # who may use it
     is_active: bool
     is_public: bool
-    created_at: datetime
-    wsproxy_addr: str | None
-    wsproxy_api_token: str | None
-    driver: str
-    driver_opts: JSONString
+    # how sessions are queued and placed
     scheduler: str
     scheduler_opts: JSONString
+    # how agents join it and are reached
+    driver: str
+    driver_opts: JSONString
     use_host_network: bool
+    wsproxy_addr: str | None
+    wsproxy_api_token: str | None
 
     @classmethod
     def from_record(cls, record: ScalingGroupRecord) -> ScalingGroup:
         return cls(
             name=record.name,
             description=record.description,
+            created_at=record.created_at,
             is_active=record.is_active,
             is_public=record.is_public,
-            created_at=record.created_at,
-            wsproxy_addr=record.wsproxy_addr,
-            wsproxy_api_token=record.wsproxy_api_token,
-            driver=record.driver,
-            driver_opts=to_json_string(dict(record.driver_opts)),
             scheduler=record.scheduler,
             scheduler_opts=to_json_string(dict(record.scheduler_opts)),
+            driver=record.driver,
+            driver_opts=to_json_string(dict(record.driver_opts)),
             use_host_network=record.use_host_network,
+            wsproxy_addr=record.wsproxy_addr,
+            wsproxy_api_token=record.wsproxy_api_token,
         )
 
 
