@@ -42,4 +42,6 @@ keypairs = sa.Table(
     updated_at_column(),
     # A user has at most one default (main) keypair.
     unique_where("uq_keypairs_user_is_default", "user", where="is_default"),
+    # the default order of keypair lists
+    sa.Index("ix_keypairs_created_at_access_key", "created_at", "access_key"),
 )

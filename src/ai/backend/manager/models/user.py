@@ -55,4 +55,6 @@ users = sa.Table(
     sa.Column("container_gids", pg.ARRAY(sa.Integer)),
     created_at_column(),
     updated_at_column(),
+    # the default order of user lists: a page at any offset walks this index, not the table
+    sa.Index("ix_users_created_at_uuid", "created_at", "uuid"),
 )
