@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai.backend.manager.config.local import DatabaseConfig
+from ai.backend.manager.data.session import KernelSpec, SessionSpec
 from ai.backend.manager.models.agent import agent_resources, agents
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import groups
@@ -25,7 +26,6 @@ from ai.backend.manager.models.session import sessions
 from ai.backend.manager.repositories.db import create_engine
 from ai.backend.manager.repositories.scheduler import SchedulerRepository
 from ai.backend.manager.repositories.session import SessionRepository
-from ai.backend.manager.repositories.session.types import KernelSpec, SessionSpec
 from ai.backend.manager.sokovan.scheduler.types import (
     KernelPlacement,
     SchedulingPlan,

@@ -18,6 +18,7 @@ from ai.backend.manager.actions.session import GetSessionInfoAction
 from ai.backend.manager.api.context import API_CONTEXT, REQUEST_USER, APIContext
 from ai.backend.manager.api.middlewares.errors import error_middleware
 from ai.backend.manager.api.rest import events as sse
+from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.errors.base import InvalidAPIParameters
 from ai.backend.manager.errors.session import SessionNotFound
 from ai.backend.manager.event_dispatcher.dispatcher import EventDispatcher
@@ -28,7 +29,6 @@ from ai.backend.manager.events.session import (
     SessionFailureEvent,
     SessionSuccessEvent,
 )
-from ai.backend.manager.repositories.session.types import SessionRecord
 from ai.backend.manager.services.session.event_hub import (
     EventScope,
     SessionEventHub,

@@ -23,7 +23,7 @@ from ai.backend.manager.actions.session import (
 from ai.backend.manager.api.gql.context import GQLContext
 from ai.backend.manager.api.gql.schema import build_schema
 from ai.backend.manager.api.gql.types.session import decimal_text, slots_json
-from ai.backend.manager.repositories.session.types import KernelRecord, SessionRecord
+from ai.backend.manager.data.session import KernelRecord, SessionRecord
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.types import (
     ClusterMode,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from ai.backend.manager.data.image import ImageRecord, RegistryRecord
 from ai.backend.manager.errors.image import InvalidImageReference, InvalidImageResources
-from ai.backend.manager.repositories.image.types import ImageRecord, RegistryRecord
 from ai.backend.manager.services.image.reference import (
     ImageReference,
     PlatformImageRef,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ai.backend.manager.actions.base import Action
+from ai.backend.manager.data.agent import AgentOrder
 from ai.backend.manager.events.agent import AgentErrorEvent
 from ai.backend.manager.events.types import AgentInfo
-from ai.backend.manager.repositories.agent.types import AgentOrder
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.types import AgentStatus
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ai.backend.manager.actions.base import Action
-from ai.backend.manager.repositories.domain.types import DomainSpec, DomainUpdate
+from ai.backend.manager.data.domain import DomainSpec, DomainUpdate
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 
 

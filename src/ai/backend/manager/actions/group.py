@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ai.backend.manager.actions.base import Action
-from ai.backend.manager.repositories.group.types import GroupSpec, GroupUpdate
+from ai.backend.manager.data.group import GroupSpec, GroupUpdate
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 
 

@@ -30,8 +30,8 @@ from ai.backend.manager.actions.session import (
     RestartSessionAction,
     UploadSessionFilesAction,
 )
+from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.metrics.registry import ManagerMetrics
-from ai.backend.manager.repositories.session.types import SessionRecord
 from ai.backend.manager.services.agent.processors import AgentProcessors
 from ai.backend.manager.services.announcement.service import Announcement, AnnouncementService
 from ai.backend.manager.services.deps import AdminDeps

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ai.backend.manager.actions.base import Action
-from ai.backend.manager.repositories.scaling_group.types import (
+from ai.backend.manager.data.scaling_group import (
     ScalingGroupSpec,
     ScalingGroupUpdate,
 )

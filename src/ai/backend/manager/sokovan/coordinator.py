@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ai.backend.manager.data.session import StatusChange
 from ai.backend.manager.metrics.scheduler import SchedulerMetrics
 from ai.backend.manager.repositories.scheduler import SchedulerRepository
 from ai.backend.manager.repositories.session import SessionRepository
-from ai.backend.manager.repositories.session.types import StatusChange
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 from ai.backend.manager.sokovan.scheduler.planner import plan
 from ai.backend.manager.types import SessionStatus

@@ -17,6 +17,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iter
 from typing import Any, Protocol
 
 from ai.backend.manager.clients.agent.types import ImageRefSpec
+from ai.backend.manager.data.session import (
+    KernelRecord,
+    SessionRecord,
+    StatusChange,
+)
 from ai.backend.manager.errors.agent import AgentRPCError, AgentUnreachable
 from ai.backend.manager.errors.session import (
     SessionFileNotFound,
@@ -24,11 +29,6 @@ from ai.backend.manager.errors.session import (
     SessionNotRunning,
 )
 from ai.backend.manager.repositories.session import SessionRepository
-from ai.backend.manager.repositories.session.types import (
-    KernelRecord,
-    SessionRecord,
-    StatusChange,
-)
 from ai.backend.manager.types import (
     KERNEL_TERMINAL_STATUSES,
     SESSION_TERMINAL_STATUSES,

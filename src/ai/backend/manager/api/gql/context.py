@@ -9,7 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from ai.backend.manager.actions.processors import Processors
 from ai.backend.manager.actions.session import GetSessionsByIdsAction
-from ai.backend.manager.repositories.session.types import SessionRecord
+from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 
 

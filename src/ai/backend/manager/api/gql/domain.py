@@ -27,9 +27,9 @@ from ai.backend.manager.api.gql.types.domain import (
     parse_slots,
     parse_vfolder_hosts,
 )
+from ai.backend.manager.data.domain import DomainSpec, DomainUpdate
 from ai.backend.manager.errors.base import ObjectNotFound
 from ai.backend.manager.errors.domain import DomainConflict
-from ai.backend.manager.repositories.domain.types import DomainSpec, DomainUpdate
 
 _EXPECTED = (ObjectNotFound, DomainConflict)
 

@@ -30,9 +30,9 @@ from ai.backend.manager.api.gql.types.group import (
     ModifyGroupPayload,
     PurgeGroupPayload,
 )
+from ai.backend.manager.data.group import GroupSpec, GroupUpdate
 from ai.backend.manager.errors.base import InvalidAPIParameters, ObjectNotFound
 from ai.backend.manager.errors.group import GroupConflict
-from ai.backend.manager.repositories.group.types import GroupSpec, GroupUpdate
 
 _EXPECTED = (ObjectNotFound, GroupConflict)
 

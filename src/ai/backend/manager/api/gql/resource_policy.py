@@ -32,8 +32,7 @@ from ai.backend.manager.api.gql.types.resource_policy import (
     plain_policy_values,
 )
 from ai.backend.manager.api.gql.types.user import run_mutation, set_fields
-from ai.backend.manager.repositories.resource_policy import PolicyKind
-from ai.backend.manager.repositories.resource_policy.repository import PolicyRow
+from ai.backend.manager.data.resource_policy import PolicyKind, PolicyRow
 
 
 async def _list(

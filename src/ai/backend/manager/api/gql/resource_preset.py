@@ -27,9 +27,9 @@ from ai.backend.manager.api.gql.types.resource_preset import (
     ResourcePreset,
 )
 from ai.backend.manager.api.gql.types.user import set_fields
+from ai.backend.manager.data.resource_preset import PresetRecord
 from ai.backend.manager.errors.base import InvalidAPIParameters, ObjectNotFound
 from ai.backend.manager.errors.resource import InvalidResourcePresetInput, ResourcePresetConflict
-from ai.backend.manager.repositories.resource_preset import PresetRecord
 
 # Failures a preset mutation reports as `ok: false`; refusals stay GraphQL errors.
 _EXPECTED = (ObjectNotFound, InvalidAPIParameters, ResourcePresetConflict)

@@ -34,12 +34,12 @@ from ai.backend.manager.api.gql.types.scaling_group import (
     ScalingGroup,
     ScalingGroupAssociationPayload,
 )
-from ai.backend.manager.errors.base import ObjectNotFound
-from ai.backend.manager.errors.scaling_group import ScalingGroupConflict
-from ai.backend.manager.repositories.scaling_group.types import (
+from ai.backend.manager.data.scaling_group import (
     ScalingGroupSpec,
     ScalingGroupUpdate,
 )
+from ai.backend.manager.errors.base import ObjectNotFound
+from ai.backend.manager.errors.scaling_group import ScalingGroupConflict
 
 _EXPECTED = (ObjectNotFound, ScalingGroupConflict)
 

@@ -30,8 +30,8 @@ from ai.backend.manager.api.gql.types.user import (
     run_mutation,
     set_fields,
 )
+from ai.backend.manager.data.user import UserRecord
 from ai.backend.manager.errors.base import InvalidAPIParameters
-from ai.backend.manager.repositories.user.types import UserRecord
 
 
 def _check_page(limit: int, offset: int) -> None:

@@ -21,9 +21,9 @@ from aiohttp import web
 from ai.backend.manager.actions.processors import Processors
 from ai.backend.manager.actions.session import GetSessionInfoAction
 from ai.backend.manager.api.context import api_context, current_user
+from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.errors.base import InvalidAPIParameters
 from ai.backend.manager.errors.session import SessionNotFound
-from ai.backend.manager.repositories.session.types import SessionRecord
 from ai.backend.manager.services.session.event_hub import (
     EventScope,
     SessionEventHub,

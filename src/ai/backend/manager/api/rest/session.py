@@ -30,8 +30,8 @@ from ai.backend.manager.actions.session import (
 )
 from ai.backend.manager.api.context import api_context, current_user
 from ai.backend.manager.api.routing import read_json_object
+from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.errors.base import BackendAIError, InvalidAPIParameters
-from ai.backend.manager.repositories.session.types import SessionRecord
 from ai.backend.manager.services.session.creation import parse_duration_seconds
 from ai.backend.manager.types import ClusterMode, SessionTypes
 

@@ -1,6 +1,4 @@
-from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
-from ai.backend.manager.repositories.agent.repository import AgentRepository
-from ai.backend.manager.repositories.agent.types import (
+from ai.backend.manager.data.agent import (
     AgentHeartbeat,
     AgentOrder,
     AgentOrderField,
@@ -11,6 +9,8 @@ from ai.backend.manager.repositories.agent.types import (
     SlotTypeRecord,
     StatusChange,
 )
+from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
+from ai.backend.manager.repositories.agent.repository import AgentRepository
 
 __all__ = [
     "AgentHeartbeat",

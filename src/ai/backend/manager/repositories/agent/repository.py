@@ -16,11 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ai.backend.manager.models.agent import agent_resources, agents
-from ai.backend.manager.models.kernel import kernels
-from ai.backend.manager.models.resource_slot_type import resource_slot_types
-from ai.backend.manager.models.scaling_group import scaling_groups
-from ai.backend.manager.repositories.agent.types import (
+from ai.backend.manager.data.agent import (
     EXITED_STATUSES,
     AgentHeartbeat,
     AgentOrder,
@@ -31,6 +27,10 @@ from ai.backend.manager.repositories.agent.types import (
     SlotTypeRecord,
     StatusChange,
 )
+from ai.backend.manager.models.agent import agent_resources, agents
+from ai.backend.manager.models.kernel import kernels
+from ai.backend.manager.models.resource_slot_type import resource_slot_types
+from ai.backend.manager.models.scaling_group import scaling_groups
 from ai.backend.manager.repositories.db import begin, begin_readonly
 from ai.backend.manager.types import AgentStatus, KernelStatus, SlotType
 

@@ -10,6 +10,12 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.data.domain import (
+    DomainDependants,
+    DomainRecord,
+    DomainSpec,
+    DomainUpdate,
+)
 from ai.backend.manager.errors.domain import DomainConflict
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import groups
@@ -19,12 +25,6 @@ from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.models.vfolder import vfolders
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.domain.types import (
-    DomainDependants,
-    DomainRecord,
-    DomainSpec,
-    DomainUpdate,
-)
 from ai.backend.manager.types import DomainStatus
 
 _COLUMNS = (

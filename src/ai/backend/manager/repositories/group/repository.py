@@ -12,6 +12,12 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.data.group import (
+    GroupDependants,
+    GroupRecord,
+    GroupSpec,
+    GroupUpdate,
+)
 from ai.backend.manager.errors.domain import DomainNotFound
 from ai.backend.manager.errors.group import GroupConflict
 from ai.backend.manager.models.domain import domains
@@ -22,12 +28,6 @@ from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.models.vfolder import vfolders
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.group.types import (
-    GroupDependants,
-    GroupRecord,
-    GroupSpec,
-    GroupUpdate,
-)
 from ai.backend.manager.types import (
     SESSION_TERMINAL_STATUSES,
     VFOLDER_DELETED_STATUSES,

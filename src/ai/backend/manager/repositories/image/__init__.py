@@ -1,5 +1,4 @@
-from ai.backend.manager.repositories.image.repository import ImageRepository
-from ai.backend.manager.repositories.image.types import (
+from ai.backend.manager.data.image import (
     AddedImage,
     AliasChange,
     ImageRecord,
@@ -7,6 +6,7 @@ from ai.backend.manager.repositories.image.types import (
     NewRegistry,
     RegistryRecord,
 )
+from ai.backend.manager.repositories.image.repository import ImageRepository
 
 __all__ = [
     "AddedImage",

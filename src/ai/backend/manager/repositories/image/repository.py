@@ -9,10 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ai.backend.manager.models.domain import domains
-from ai.backend.manager.models.image import container_registries, image_aliases, images
-from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.image.types import (
+from ai.backend.manager.data.image import (
     AddedImage,
     AliasChange,
     ImageRecord,
@@ -20,6 +17,9 @@ from ai.backend.manager.repositories.image.types import (
     NewRegistry,
     RegistryRecord,
 )
+from ai.backend.manager.models.domain import domains
+from ai.backend.manager.models.image import container_registries, image_aliases, images
+from ai.backend.manager.repositories.db import begin, begin_readonly
 from ai.backend.manager.types import ContainerRegistryType, ImageStatus
 
 _registry_columns = (

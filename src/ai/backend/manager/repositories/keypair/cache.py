@@ -14,7 +14,7 @@ from dataclasses import asdict
 from redis.exceptions import RedisError
 
 from ai.backend.manager.clients.redis.connection import RedisConnection
-from ai.backend.manager.repositories.keypair.types import KeypairCredential
+from ai.backend.manager.data.keypair import KeypairCredential
 
 log = logging.getLogger(__name__)
 

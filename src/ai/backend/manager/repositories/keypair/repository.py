@@ -10,6 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.data.keypair import (
+    KeypairCreateSpec,
+    KeypairCredential,
+    KeypairDetail,
+    KeypairListFilter,
+    KeypairUsage,
+)
 from ai.backend.manager.errors.keypair import InvalidKeypairInput
 from ai.backend.manager.models.group import association_groups_users, groups
 from ai.backend.manager.models.keypair import keypairs
@@ -17,13 +24,6 @@ from ai.backend.manager.models.resource_policy import keypair_resource_policies
 from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.keypair.types import (
-    KeypairCreateSpec,
-    KeypairCredential,
-    KeypairDetail,
-    KeypairListFilter,
-    KeypairUsage,
-)
 from ai.backend.manager.repositories.user.ordering import order_clauses
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES
 

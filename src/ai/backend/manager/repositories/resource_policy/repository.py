@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ai.backend.manager.data.resource_policy import PolicyKind, PolicyRow
 from ai.backend.manager.errors.resource_policy import ResourcePolicyConflict, ResourcePolicyInUse
 from ai.backend.manager.models.group import groups
 from ai.backend.manager.models.keypair import keypairs
@@ -19,30 +19,12 @@ from ai.backend.manager.models.resource_policy import (
 from ai.backend.manager.models.user import users
 from ai.backend.manager.repositories.db import begin, begin_readonly
 
-# A policy row as a mapping of column name to value.
-type PolicyRow = dict[str, Any]
-
-
-class PolicyKind(enum.Enum):
-    KEYPAIR = "keypair"
-    USER = "user"
-    PROJECT = "project"
-
-    @property
-    def table(self) -> sa.Table:
-        return _TABLES[self]
-
-    @property
-    def users_of(self) -> tuple[sa.Table, str]:
-        """The table whose rows name a policy of this kind, and what those rows are called."""
-        return _USERS_OF[self]
-
-
 _TABLES = {
     PolicyKind.KEYPAIR: keypair_resource_policies,
     PolicyKind.USER: user_resource_policies,
     PolicyKind.PROJECT: project_resource_policies,
 }
+# the table whose rows name a policy of each kind, and what those rows are called
 _USERS_OF = {
     PolicyKind.KEYPAIR: (keypairs, "keypair"),
     PolicyKind.USER: (users, "user"),
@@ -51,11 +33,16 @@ _USERS_OF = {
 
 
 class ResourcePolicyRepository:
+    @staticmethod
+    def settable_fields(kind: PolicyKind) -> frozenset[str]:
+        """The columns a create or update may set."""
+        return frozenset(_TABLES[kind].c.keys()) - {"name", "uuid", "created_at"}
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def list(self, kind: PolicyKind, *, name: str | None = None) -> list[PolicyRow]:
-        table = kind.table
+        table = _TABLES[kind]
         query = sa.select(table).order_by(table.c.name)
         if name is not None:
             query = query.where(table.c.name == name)
@@ -67,7 +54,7 @@ class ResourcePolicyRepository:
         return found[0] if found else None
 
     async def create(self, kind: PolicyKind, name: str, values: dict[str, Any]) -> PolicyRow:
-        table = kind.table
+        table = _TABLES[kind]
         async with begin(self._engine) as conn:
             clash = await conn.execute(sa.select(table.c.name).where(table.c.name == name))
             if clash.first() is not None:
@@ -80,7 +67,7 @@ class ResourcePolicyRepository:
             return dict(row._mapping)
 
     async def update(self, kind: PolicyKind, name: str, values: dict[str, Any]) -> bool:
-        table = kind.table
+        table = _TABLES[kind]
         async with begin(self._engine) as conn:
             if not values:
                 found = await conn.execute(sa.select(table.c.name).where(table.c.name == name))
@@ -92,8 +79,8 @@ class ResourcePolicyRepository:
 
     async def delete(self, kind: PolicyKind, name: str) -> bool:
         """Delete the policy; refused while anything still uses it."""
-        table = kind.table
-        dependants, noun = kind.users_of
+        table = _TABLES[kind]
+        dependants, noun = _USERS_OF[kind]
         async with begin(self._engine) as conn:
             found = await conn.execute(
                 sa.select(table.c.name).where(table.c.name == name).with_for_update()

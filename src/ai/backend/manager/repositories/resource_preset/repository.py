@@ -12,6 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.data.resource_preset import (
+    CheckPresetsSnapshot,
+    PresetRecord,
+    ScopeLimits,
+)
 from ai.backend.manager.errors.group import GroupNotFound
 from ai.backend.manager.errors.resource import ResourcePresetConflict
 from ai.backend.manager.models.agent import agent_resources, agents
@@ -29,11 +34,6 @@ from ai.backend.manager.models.scaling_group import (
     sgroups_for_keypairs,
 )
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.resource_preset.types import (
-    CheckPresetsSnapshot,
-    PresetRecord,
-    ScopeLimits,
-)
 from ai.backend.manager.types import (
     KERNEL_RESOURCE_OCCUPIED_STATUSES,
     KERNEL_RESOURCE_REQUESTED_STATUSES,

@@ -11,6 +11,13 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.data.scaling_group import (
+    AssociationTarget,
+    ScalingGroupRecord,
+    ScalingGroupSpec,
+    ScalingGroupUpdate,
+    ScalingGroupUsers,
+)
 from ai.backend.manager.errors.base import ObjectNotFound
 from ai.backend.manager.errors.domain import DomainNotFound
 from ai.backend.manager.errors.group import GroupNotFound
@@ -29,13 +36,6 @@ from ai.backend.manager.models.scaling_group import (
 )
 from ai.backend.manager.models.session import sessions
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.scaling_group.types import (
-    AssociationTarget,
-    ScalingGroupRecord,
-    ScalingGroupSpec,
-    ScalingGroupUpdate,
-    ScalingGroupUsers,
-)
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES
 
 _COLUMNS = (

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.data.session import StatusChange
 from ai.backend.manager.models.agent import agent_resources, agents
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import groups
@@ -32,7 +33,6 @@ from ai.backend.manager.models.scaling_group import scaling_groups
 from ai.backend.manager.models.session import session_dependencies, sessions
 from ai.backend.manager.repositories.db import begin, begin_readonly
 from ai.backend.manager.repositories.session.repository import release_kernel_slots
-from ai.backend.manager.repositories.session.types import StatusChange
 from ai.backend.manager.sokovan.scheduler.types import (
     AgentSnapshot,
     DependencyState,

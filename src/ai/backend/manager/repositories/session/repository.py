@@ -20,6 +20,12 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.data.session import (
+    KernelRecord,
+    SessionRecord,
+    SessionSpec,
+    StatusChange,
+)
 from ai.backend.manager.errors.session import SessionAlreadyExists
 from ai.backend.manager.models.agent import agent_resources
 from ai.backend.manager.models.group import groups
@@ -27,12 +33,6 @@ from ai.backend.manager.models.kernel import kernels, resource_allocations
 from ai.backend.manager.models.session import session_dependencies, sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.session.types import (
-    KernelRecord,
-    SessionRecord,
-    SessionSpec,
-    StatusChange,
-)
 from ai.backend.manager.sokovan.lifecycle.transitions import (
     derive_session_status,
     kernel_sources,

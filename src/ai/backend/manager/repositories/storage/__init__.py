@@ -1,8 +1,8 @@
+from ai.backend.manager.data.storage import FolderHosts, VolumeConfig, VolumeRecord
 from ai.backend.manager.repositories.storage.repository import (
     StorageRepository,
     parse_volume_config,
 )
-from ai.backend.manager.repositories.storage.types import FolderHosts, VolumeConfig, VolumeRecord
 
 __all__ = [
     "FolderHosts",

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai.backend.manager.clients.etcd import EtcdClient, EtcdUnavailable
 from ai.backend.manager.clients.etcd.client import NestedStr
+from ai.backend.manager.data.storage import VolumeConfig, VolumeRecord
 from ai.backend.manager.errors.base import ServiceUnavailable
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import association_groups_users, groups
 from ai.backend.manager.models.resource_policy import keypair_resource_policies
 from ai.backend.manager.repositories.db import begin_readonly
-from ai.backend.manager.repositories.storage.types import VolumeConfig, VolumeRecord
 
 VOLUMES_PREFIX = "volumes"
 

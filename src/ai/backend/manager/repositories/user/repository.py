@@ -12,6 +12,14 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ai.backend.manager.data.user import (
+    GroupRef,
+    UserCreateSpec,
+    UserListFilter,
+    UserModifySpec,
+    UserRecord,
+    UserRemoval,
+)
 from ai.backend.manager.errors.user import InvalidUserInput, UserConflict, UserHasDependants
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import association_groups_users, groups
@@ -26,14 +34,6 @@ from ai.backend.manager.models.user import users
 from ai.backend.manager.models.vfolder import vfolders
 from ai.backend.manager.repositories.db import begin, begin_readonly
 from ai.backend.manager.repositories.user.ordering import order_clauses
-from ai.backend.manager.repositories.user.types import (
-    GroupRef,
-    UserCreateSpec,
-    UserListFilter,
-    UserModifySpec,
-    UserRecord,
-    UserRemoval,
-)
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, UserStatus
 
 _ORDERABLE: dict[str, sa.ColumnElement[Any]] = {

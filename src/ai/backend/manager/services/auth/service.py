@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from ai.backend.manager.data.keypair import KeypairCredential
 from ai.backend.manager.defs import MAX_CLOCK_SKEW_SECONDS
 from ai.backend.manager.errors.base import AuthorizationFailed, InvalidAuthParameters
 from ai.backend.manager.repositories.keypair import KeypairCache, KeypairRepository
-from ai.backend.manager.repositories.keypair.types import KeypairCredential
 from ai.backend.manager.services.auth.signature import (
     compute_signature,
     content_type_candidates,

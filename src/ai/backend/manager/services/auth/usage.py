@@ -11,8 +11,8 @@ import contextlib
 import logging
 from datetime import datetime
 
+from ai.backend.manager.data.keypair import KeypairUsage
 from ai.backend.manager.repositories.keypair import KeypairRepository
-from ai.backend.manager.repositories.keypair.types import KeypairUsage
 
 log = logging.getLogger(__name__)
 

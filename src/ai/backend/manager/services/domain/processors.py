@@ -13,9 +13,9 @@ from ai.backend.manager.actions.domain import (
     ModifyDomainAction,
     PurgeDomainAction,
 )
+from ai.backend.manager.data.domain import DomainRecord
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.repositories.domain import DomainRepository
-from ai.backend.manager.repositories.domain.types import DomainRecord
 from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.domain.service import DomainService
 

@@ -10,10 +10,10 @@ from ai.backend.manager.actions.domain import (
     ModifyDomainAction,
     PurgeDomainAction,
 )
+from ai.backend.manager.data.domain import DomainRecord
 from ai.backend.manager.errors.base import InvalidAPIParameters, PermissionDenied
 from ai.backend.manager.errors.domain import DomainConflict, DomainNotFound
 from ai.backend.manager.repositories.domain import DomainRepository
-from ai.backend.manager.repositories.domain.types import DomainRecord
 from ai.backend.manager.repositories.keypair import KeypairCache
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 

@@ -14,9 +14,9 @@ from ai.backend.manager.actions.group import (
     ModifyGroupAction,
     PurgeGroupAction,
 )
+from ai.backend.manager.data.group import GroupRecord
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.repositories.group import GroupRepository
-from ai.backend.manager.repositories.group.types import GroupRecord
 from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.group.service import GroupService
 

@@ -14,10 +14,10 @@ from ai.backend.manager.actions.group import (
     ModifyGroupAction,
     PurgeGroupAction,
 )
+from ai.backend.manager.data.group import GroupRecord
 from ai.backend.manager.errors.base import InvalidAPIParameters, ObjectNotFound, PermissionDenied
 from ai.backend.manager.errors.group import GroupConflict, GroupNotFound
 from ai.backend.manager.repositories.group import GroupRepository
-from ai.backend.manager.repositories.group.types import GroupRecord
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.services.domain.service import check_length
 

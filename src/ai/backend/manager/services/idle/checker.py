@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
 from ai.backend.manager.clients.redis.connection import RedisConnection
+from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.repositories.idle.repository import IdleCandidate, IdleRepository
-from ai.backend.manager.repositories.session.types import SessionRecord
 from ai.backend.manager.services.session.creation import parse_duration_seconds
 from ai.backend.manager.types import SessionTypes
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ai.backend.manager.repositories.image.types import ImageRecord, RegistryRecord
+from ai.backend.manager.data.image import ImageRecord, RegistryRecord
 from ai.backend.manager.services.image.reference import ImageReference, PlatformImageRef
 from ai.backend.manager.types import ImageType
 

@@ -16,9 +16,9 @@ from ai.backend.manager.actions.keypair import (
     SSHKeypair,
     UploadSSHKeypairAction,
 )
+from ai.backend.manager.data.keypair import KeypairDetail
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.repositories.keypair import KeypairAdminRepository
-from ai.backend.manager.repositories.keypair.types import KeypairDetail
 from ai.backend.manager.repositories.user import UserRepository
 from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.keypair.service import KeypairService

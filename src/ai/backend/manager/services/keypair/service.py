@@ -17,17 +17,17 @@ from ai.backend.manager.actions.keypair import (
     SSHKeypair,
     UploadSSHKeypairAction,
 )
+from ai.backend.manager.data.keypair import (
+    KeypairCreateSpec,
+    KeypairDetail,
+    KeypairListFilter,
+)
 from ai.backend.manager.errors.base import ObjectNotFound, PermissionDenied
 from ai.backend.manager.errors.keypair import InvalidKeypairInput, KeypairNotFound
 from ai.backend.manager.errors.user import UserNotFound
 from ai.backend.manager.repositories.keypair import (
     KeypairAdminRepository,
     KeypairCache,
-)
-from ai.backend.manager.repositories.keypair.types import (
-    KeypairCreateSpec,
-    KeypairDetail,
-    KeypairListFilter,
 )
 from ai.backend.manager.repositories.user import UserRepository
 from ai.backend.manager.services.auth.types import AuthenticatedUser

@@ -11,9 +11,9 @@ from ai.backend.manager.actions.resource_policy import (
     ListResourcePoliciesAction,
     ModifyResourcePolicyAction,
 )
+from ai.backend.manager.data.resource_policy import PolicyRow
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.repositories.resource_policy import ResourcePolicyRepository
-from ai.backend.manager.repositories.resource_policy.repository import PolicyRow
 from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.resource_policy.service import ResourcePolicyService
 

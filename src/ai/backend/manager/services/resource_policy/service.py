@@ -10,13 +10,13 @@ from ai.backend.manager.actions.resource_policy import (
     ListResourcePoliciesAction,
     ModifyResourcePolicyAction,
 )
+from ai.backend.manager.data.resource_policy import PolicyRow
 from ai.backend.manager.errors.base import PermissionDenied
 from ai.backend.manager.errors.resource_policy import (
     InvalidResourcePolicyInput,
     ResourcePolicyNotFound,
 )
 from ai.backend.manager.repositories.resource_policy import PolicyKind, ResourcePolicyRepository
-from ai.backend.manager.repositories.resource_policy.repository import PolicyRow
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 
 # What a new policy gets for a limit the request leaves out.
@@ -61,7 +61,7 @@ def _require_superadmin(requester: AuthenticatedUser, kind: PolicyKind, what: st
 
 
 def _checked(kind: PolicyKind, values: dict[str, Any]) -> dict[str, Any]:
-    columns = set(kind.table.c.keys()) - {"name", "uuid", "created_at"}
+    columns = ResourcePolicyRepository.settable_fields(kind)
     unknown = set(values) - columns
     if unknown:
         raise InvalidResourcePolicyInput(

@@ -19,9 +19,9 @@ from ai.backend.manager.actions.scaling_group import (
     ListScalingGroupsAction,
     ModifyScalingGroupAction,
 )
+from ai.backend.manager.data.scaling_group import ScalingGroupRecord
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.repositories.scaling_group import ScalingGroupRepository
-from ai.backend.manager.repositories.scaling_group.types import ScalingGroupRecord
 from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.scaling_group.service import ScalingGroupService
 

@@ -16,14 +16,14 @@ from ai.backend.manager.actions.scaling_group import (
     ListScalingGroupsAction,
     ModifyScalingGroupAction,
 )
+from ai.backend.manager.data.scaling_group import (
+    AssociationTarget,
+    ScalingGroupRecord,
+)
 from ai.backend.manager.errors.base import PermissionDenied
 from ai.backend.manager.errors.group import GroupNotFound
 from ai.backend.manager.errors.scaling_group import ScalingGroupConflict, ScalingGroupNotFound
 from ai.backend.manager.repositories.scaling_group import ScalingGroupRepository
-from ai.backend.manager.repositories.scaling_group.types import (
-    AssociationTarget,
-    ScalingGroupRecord,
-)
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.services.domain.service import check_length
 from ai.backend.manager.sokovan.scheduler.types import QueuePolicy

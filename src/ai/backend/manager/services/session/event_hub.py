@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Protocol, Self
 
+from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.events.base import Event
 from ai.backend.manager.events.kernel import (
     KernelCancelledEvent,
@@ -37,7 +38,6 @@ from ai.backend.manager.events.session import (
     SessionResultEvent,
     SessionSuccessEvent,
 )
-from ai.backend.manager.repositories.session.types import SessionRecord
 from ai.backend.manager.types import (
     SESSION_TERMINAL_STATUSES,
     KernelStatus,

@@ -8,10 +8,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ai.backend.manager.data.session import SessionSpec, StatusChange
 from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.events.session import SchedulingEvent
 from ai.backend.manager.repositories.session import SessionRepository
-from ai.backend.manager.repositories.session.types import SessionSpec, StatusChange
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, SessionStatus
 

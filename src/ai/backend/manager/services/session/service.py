@@ -28,6 +28,7 @@ from ai.backend.manager.actions.session import (
     SessionRefAction,
     UploadSessionFilesAction,
 )
+from ai.backend.manager.data.session import KernelSpec, SessionRecord, SessionSpec
 from ai.backend.manager.errors.base import PermissionDenied
 from ai.backend.manager.errors.session import (
     InvalidSessionRequest,
@@ -44,7 +45,6 @@ from ai.backend.manager.repositories.session.lookup import (
     SessionLookupRepository,
     SessionOwner,
 )
-from ai.backend.manager.repositories.session.types import KernelSpec, SessionRecord, SessionSpec
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.services.quota.limits import (
     AdmissionLimits,

@@ -9,7 +9,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection
 
-from ai.backend.manager.repositories.session.types import StatusChange
+from ai.backend.manager.data.session import StatusChange
 from ai.backend.manager.types import SessionStatus
 
 StatusReader = Callable[[uuid.UUID], Awaitable[SessionStatus | None]]

@@ -14,9 +14,9 @@ from ai.backend.manager.actions.user import (
     PurgeUserAction,
     UpdatePasswordAction,
 )
+from ai.backend.manager.data.user import UserRecord
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.repositories.user import UserRepository
-from ai.backend.manager.repositories.user.types import UserRecord
 from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.user.service import UserService
 

@@ -16,17 +16,17 @@ from ai.backend.manager.actions.user import (
     PurgeUserAction,
     UpdatePasswordAction,
 )
-from ai.backend.manager.errors.base import AuthorizationFailed, PermissionDenied
-from ai.backend.manager.errors.user import InvalidUserInput, PasswordMismatch, UserNotFound
-from ai.backend.manager.repositories.keypair import KeypairCache
-from ai.backend.manager.repositories.user import UserRepository
-from ai.backend.manager.repositories.user.types import (
+from ai.backend.manager.data.user import (
     NewKeypair,
     UserCreateSpec,
     UserListFilter,
     UserModifySpec,
     UserRecord,
 )
+from ai.backend.manager.errors.base import AuthorizationFailed, PermissionDenied
+from ai.backend.manager.errors.user import InvalidUserInput, PasswordMismatch, UserNotFound
+from ai.backend.manager.repositories.keypair import KeypairCache
+from ai.backend.manager.repositories.user import UserRepository
 from ai.backend.manager.services.auth.password import hash_password, verify_password
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.services.user.access import (

@@ -14,8 +14,8 @@ from decimal import Decimal
 import strawberry
 
 from ai.backend.manager.api.gql.types.session import JSONString, slots_json, to_json_string
+from ai.backend.manager.data.agent import AgentOrder, AgentOrderField, AgentRow
 from ai.backend.manager.errors.base import InvalidAPIParameters
-from ai.backend.manager.repositories.agent import AgentOrder, AgentOrderField, AgentRow
 from ai.backend.manager.types import AgentStatus
 
 _MEBI = 2**20

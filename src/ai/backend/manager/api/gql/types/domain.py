@@ -12,8 +12,8 @@ from typing import Any
 import strawberry
 
 from ai.backend.manager.api.gql.types.session import JSONString, slots_json, to_json_string
+from ai.backend.manager.data.domain import DomainRecord
 from ai.backend.manager.errors.base import InvalidAPIParameters
-from ai.backend.manager.repositories.domain.types import DomainRecord
 from ai.backend.manager.utils.sizes import InvalidBinarySize, parse_binary_size
 
 

@@ -9,7 +9,7 @@ import strawberry
 
 from ai.backend.manager.api.gql.types.domain import hosts_json
 from ai.backend.manager.api.gql.types.session import JSONString, slots_json
-from ai.backend.manager.repositories.group.types import GroupRecord
+from ai.backend.manager.data.group import GroupRecord
 
 
 @strawberry.type(name="Group")

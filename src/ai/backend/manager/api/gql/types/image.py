@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, NewType
 import strawberry
 
 from ai.backend.manager.api.gql.types.session import decimal_text
+from ai.backend.manager.data.image import ImageRecord
 from ai.backend.manager.errors.image import InvalidImageResources
-from ai.backend.manager.repositories.image import ImageRecord
 from ai.backend.manager.services.image import image_resource_limits
 
 

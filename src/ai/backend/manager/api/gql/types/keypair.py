@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from ai.backend.manager.repositories.keypair.types import KeypairDetail
+from ai.backend.manager.data.keypair import KeypairDetail
 
 
 @strawberry.type(name="UserInfo")

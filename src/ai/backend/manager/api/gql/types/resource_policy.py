@@ -15,8 +15,8 @@ from ai.backend.manager.api.gql.types.session import (
     slots_json,
     to_json_string,
 )
+from ai.backend.manager.data.resource_policy import PolicyRow
 from ai.backend.manager.errors.resource_policy import InvalidResourcePolicyInput
-from ai.backend.manager.repositories.resource_policy.repository import PolicyRow
 from ai.backend.manager.types import DefaultForUnspecified
 
 

@@ -8,7 +8,7 @@ import strawberry
 
 from ai.backend.manager.api.gql.types.image import BigInt
 from ai.backend.manager.api.gql.types.session import JSONString, slots_json
-from ai.backend.manager.repositories.resource_preset import PresetRecord
+from ai.backend.manager.data.resource_preset import PresetRecord
 
 
 @strawberry.type(name="ResourcePreset")

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from ai.backend.manager.api.gql.types.session import JSONString, to_json_string
-from ai.backend.manager.repositories.scaling_group.types import ScalingGroupRecord
+from ai.backend.manager.data.scaling_group import ScalingGroupRecord
 
 
 @strawberry.type(name="ScalingGroup")

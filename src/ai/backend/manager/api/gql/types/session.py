@@ -19,8 +19,8 @@ import strawberry
 from strawberry.types import Info
 
 from ai.backend.manager.api.gql.context import GQLContext
+from ai.backend.manager.data.session import KernelRecord, SessionRecord
 from ai.backend.manager.errors.base import InvalidAPIParameters
-from ai.backend.manager.repositories.session.types import KernelRecord, SessionRecord
 from ai.backend.manager.types import SessionStatus
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from ai.backend.manager.api.gql.types.session import JSONString, optional_json_string
-from ai.backend.manager.repositories.storage import VolumeRecord
+from ai.backend.manager.data.storage import VolumeRecord
 
 
 @strawberry.type(name="StorageVolume", description="A storage volume (`proxy:volume`).")

@@ -10,10 +10,10 @@ from typing import Any
 
 import strawberry
 
+from ai.backend.manager.data.user import UserRecord
 from ai.backend.manager.errors.base import BackendAIError, InvalidAPIParameters, ObjectNotFound
 from ai.backend.manager.errors.resource_policy import ResourcePolicyConflict, ResourcePolicyInUse
 from ai.backend.manager.errors.user import UserConflict, UserHasDependants
-from ai.backend.manager.repositories.user.types import UserRecord
 
 # Failures a mutation reports as `ok: false` with a message; refusals stay GraphQL errors.
 _EXPECTED_FAILURES: tuple[type[BackendAIError], ...] = (
