@@ -49,46 +49,6 @@ _NOT_YET_CREATED = frozenset(
 )
 
 
-class AgentClient(Protocol):
-    async def check_and_pull(self, image_configs: dict[str, dict[str, Any]]) -> Any: ...
-    async def create_kernels(
-        self,
-        session_id: str,
-        kernel_ids: list[str],
-        configs: list[dict[str, Any]],
-        cluster_info: dict[str, Any],
-        image_refs: dict[uuid.UUID, ImageRefSpec],
-    ) -> list[dict[str, Any]]: ...
-    async def destroy_kernel(
-        self, kernel_id: str, session_id: str, reason: str, *, suppress_events: bool = False
-    ) -> Any: ...
-    async def get_logs(self, kernel_id: str) -> Any: ...
-    async def interrupt_kernel(self, kernel_id: str) -> Any: ...
-    async def get_completions(self, kernel_id: str, text: str, opts: dict[str, Any]) -> Any: ...
-    async def execute(
-        self,
-        session_id: str,
-        kernel_id: str,
-        api_version: int,
-        run_id: str,
-        mode: str,
-        code: str,
-        opts: dict[str, Any],
-        flush_timeout: float,
-    ) -> Any: ...
-    async def restart_kernel(
-        self,
-        session_id: str,
-        kernel_id: str,
-        kernel_image: ImageRefSpec,
-        updated_config: dict[str, Any],
-    ) -> dict[str, Any]: ...
-    async def list_files(self, kernel_id: str, path: str) -> dict[str, Any]: ...
-    async def upload_file(self, kernel_id: str, filename: str, filedata: bytes) -> None: ...
-    async def download_file(self, kernel_id: str, filepath: str) -> bytes: ...
-    async def download_single(self, kernel_id: str, filepath: str) -> bytes: ...
-
-
 class AgentClients(Protocol):
     def client(self, agent_id: str, addr: str, public_key: str | None = None) -> Any: ...
 
