@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -497,38 +498,48 @@ def bench_ours(args: argparse.Namespace) -> SideResult:
     return result
 
 
+@contextlib.contextmanager
+def rows_in_reference(
+    tag: str, insert: Callable[[], None], remove: Callable[[], None]
+) -> Iterator[None]:
+    """Rows inserted into the reference's database for the block, removed again afterwards
+    (even after a failed or partial insert)."""
+    try:
+        insert()
+        yield
+    finally:
+        try:
+            remove()
+            log("reference: removed the inserted rows")
+        except RuntimeError as exc:
+            log(f"reference: CLEANUP FAILED, remove rows named bench-{tag}-* by hand: {exc}")
+
+
 def bench_reference(args: argparse.Namespace) -> SideResult:
     result = SideResult("reference")
     tag = secrets.token_hex(3)
-    seeded = False
+    db = args.reference_db
     try:
-        log(
-            f"reference: inserting {args.rows} users and {args.rows} sessions"
-            f" into {args.reference_db}"
-        )
-        seeded = True  # even a partial insert is cleaned up
-        seed_rows(args.reference_db, tag, args.rows, reference=True)
-        for shape in SHAPES:
-            log(f"reference: timing {shape.name}")
-            result.timings[shape.name] = asyncio.run(
-                time_shape(
-                    args.reference_url,
-                    shape,
-                    offsets_for(args.rows),
-                    args.requests,
-                    args.concurrency,
+        log(f"reference: inserting {args.rows} users and {args.rows} sessions into {db}")
+        with rows_in_reference(
+            tag,
+            lambda: seed_rows(db, tag, args.rows, reference=True),
+            lambda: remove_rows(db, tag),
+        ):
+            for shape in SHAPES:
+                log(f"reference: timing {shape.name}")
+                result.timings[shape.name] = asyncio.run(
+                    time_shape(
+                        args.reference_url,
+                        shape,
+                        offsets_for(args.rows),
+                        args.requests,
+                        args.concurrency,
+                    )
                 )
-            )
     except Exception as exc:
         result.errors.append(f"{type(exc).__name__}: {exc}")
         log(f"reference: FAILED: {exc}")
-    finally:
-        if seeded:
-            try:
-                remove_rows(args.reference_db, tag)
-                log("reference: removed the inserted rows")
-            except RuntimeError as exc:
-                log(f"reference: CLEANUP FAILED, remove rows named bench-{tag}-* by hand: {exc}")
     return result
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from bench_admin import Timing, insert_sql, psql
+from bench_admin import Timing, insert_sql, psql, rows_in_reference
 from bench_foundation import REPO, OurManager, log, run_both_sides
 from benchlib import signed_headers
 
@@ -329,29 +329,22 @@ def bench_ours(args: argparse.Namespace) -> SideResult:
 def bench_reference(args: argparse.Namespace) -> SideResult:
     result = SideResult("reference")
     tag = secrets.token_hex(3)
-    seeded = False
+    db = args.reference_db
     try:
-        log(
-            f"reference: inserting {args.agents} agents and {args.sessions} sessions"
-            f" into {args.reference_db}"
-        )
-        seeded = True  # even a partial insert is cleaned up
-        seed(args.reference_db, tag, args.agents, args.sessions)
-        log("reference: timing check-presets")
-        result.timing, result.sample = asyncio.run(
-            time_check(args.reference_url, args.requests, args.concurrency)
-        )
-        result.alive_after = alive_agents(args.reference_db, tag)
+        log(f"reference: inserting {args.agents} agents and {args.sessions} sessions into {db}")
+        with rows_in_reference(
+            tag,
+            lambda: seed(db, tag, args.agents, args.sessions),
+            lambda: remove(db, tag),
+        ):
+            log("reference: timing check-presets")
+            result.timing, result.sample = asyncio.run(
+                time_check(args.reference_url, args.requests, args.concurrency)
+            )
+            result.alive_after = alive_agents(db, tag)
     except Exception as exc:
         result.errors.append(f"{type(exc).__name__}: {exc}")
         log(f"reference: FAILED: {exc}")
-    finally:
-        if seeded:
-            try:
-                remove(args.reference_db, tag)
-                log("reference: removed the inserted rows")
-            except RuntimeError as exc:
-                log(f"reference: CLEANUP FAILED, remove rows named bench-{tag}-* by hand: {exc}")
     return result
 
 
