@@ -66,6 +66,7 @@ class SessionRepository:
     async def enqueue(self, spec: SessionSpec) -> None:
         now = _now()
         history = {SessionStatus.PENDING.name: now.isoformat()}
+        mounts = [mount.to_wire() for mount in spec.vfolder_mounts]
         session_row = {
             "id": spec.session_id,
             "creation_id": spec.creation_id,
@@ -94,7 +95,7 @@ class SessionRepository:
             "designated_agent_ids": spec.designated_agent_ids,
             "status": SessionStatus.PENDING,
             "status_history": history,
-            "vfolder_mounts": [],
+            "vfolder_mounts": mounts,
             "options": {},
             "created_at": now,
         }
@@ -127,6 +128,9 @@ class SessionRepository:
                 "startup_command": spec.startup_command,
                 "preopen_ports": k.preopen_ports,
                 "environ": [f"{key}={value}" for key, value in spec.environ.items()],
+                "mounts": [mount.name for mount in spec.vfolder_mounts],
+                "mount_map": {mount.name: mount.kernel_path for mount in spec.vfolder_mounts},
+                "vfolder_mounts": mounts,
                 "status": KernelStatus.PENDING,
                 "status_changed": now,
                 "status_history": history,
@@ -650,4 +654,5 @@ def _session_record(
         agent_ids=list(row.agent_ids or []),
         kernels=kernel_records,
         dependencies=deps,
+        vfolder_mounts=list(row.vfolder_mounts or []),
     )
