@@ -55,6 +55,7 @@ from ai.backend.manager.repositories.db import create_engine
 from ai.backend.manager.repositories.idle.repository import IdleRepository
 from ai.backend.manager.repositories.image.repository import ImageRepository
 from ai.backend.manager.repositories.keypair import KeypairCache, KeypairRepository
+from ai.backend.manager.repositories.resource_preset.cache import CheckPresetsCache
 from ai.backend.manager.repositories.scheduler import SchedulerRepository
 from ai.backend.manager.repositories.session import SessionRepository
 from ai.backend.manager.repositories.session.lookup import SessionLookupRepository
@@ -105,6 +106,7 @@ class RootContext:
     dispatcher: EventDispatcher
     agent_pool: AgentClientPool
     sessions: SessionRepository
+    session_changes: SessionChangeNotifier
     launcher: SessionLauncher
     coordinator: SchedulingCoordinator
     liveness: AgentLivenessChecker
@@ -168,6 +170,9 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         keypair_repository = KeypairRepository(engine)
         keypair_usage = KeypairUsageRecorder(keypair_repository)
         keypair_cache = KeypairCache(redis_live, ttl=config.manager.keypair_cache_ttl)
+        check_presets_cache = CheckPresetsCache(
+            redis_live, ttl=config.manager.check_presets_cache_ttl
+        )
         auth = AuthService(
             keypairs=keypair_repository,
             cache=keypair_cache,
@@ -212,6 +217,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             ),
         )
         notifier.on_resources_freed(coordinator.wake)
+        notifier.on_changed(check_presets_cache.invalidate)
         access_tracker = SessionAccessTracker(redis_live)
         idle_checker = IdleChecker(
             repository=IdleRepository(engine),
@@ -254,6 +260,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
 
         agent_service.add_gone_listener(agent_gone)
         agent_service.add_address_changed_listener(agent_address_changed)
+        agent_service.add_availability_listener(check_presets_cache.invalidate)
         agent_processors = build_agent_processors(agent_service, metrics)
         register_agent_event_handlers(dispatcher, agent_processors)
         liveness = AgentLivenessChecker(
@@ -268,7 +275,13 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             announcement=AnnouncementService(etcd),
             session=session_service,
         )
-        admin_deps = AdminDeps(config=config, db=engine, etcd=etcd, keypair_cache=keypair_cache)
+        admin_deps = AdminDeps(
+            config=config,
+            db=engine,
+            etcd=etcd,
+            keypair_cache=keypair_cache,
+            check_presets_cache=check_presets_cache,
+        )
         yield RootContext(
             config=config,
             etcd=etcd,
@@ -283,6 +296,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             dispatcher=dispatcher,
             agent_pool=agent_pool,
             sessions=sessions,
+            session_changes=notifier,
             launcher=launcher,
             coordinator=coordinator,
             liveness=liveness,
