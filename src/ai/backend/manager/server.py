@@ -35,6 +35,7 @@ from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import (
     REDIS_LIVE_DB,
     REDIS_RATE_LIMIT_DB,
+    REDIS_STATISTICS_DB,
     REDIS_STREAM_DB,
     REDIS_STREAM_LOCK_DB,
 )
@@ -50,6 +51,7 @@ from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.metrics.scheduler import SchedulerMetrics
 from ai.backend.manager.metrics.server import build_metrics_app
 from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
+from ai.backend.manager.repositories.agent.live_stat import AgentLiveStats
 from ai.backend.manager.repositories.agent.repository import AgentRepository
 from ai.backend.manager.repositories.db import create_engine
 from ai.backend.manager.repositories.idle.repository import IdleRepository
@@ -242,12 +244,16 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
 
         # Agents: registry from heartbeats, liveness, and what happens when one goes away.
         last_seen = AgentLastSeen(redis_live)
+        # what agents report about their nodes lives in the statistics DB (0)
+        redis_stat = open_redis(redis_config, REDIS_STATISTICS_DB)
+        stack.push_async_callback(close_redis, redis_stat)
         agent_service = AgentService(
             AgentRepository(engine),
             last_seen,
             events,
             etcd,
             heartbeat_timeout=config.manager.heartbeat_timeout,
+            live_stats=AgentLiveStats(redis_stat),
         )
 
         async def agent_gone(agent_id: str, status: object) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import ClassVar
 
 from ai.backend.manager.actions.base import Action
-from ai.backend.manager.data.agent import AgentOrder
 from ai.backend.manager.events.agent import AgentErrorEvent
 from ai.backend.manager.events.types import AgentInfo
 from ai.backend.manager.services.auth.types import AuthenticatedUser
@@ -84,7 +83,8 @@ class AdminGetAgentAction(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class AdminListAgentsAction(Action):
-    """A page of agents over the admin API, ordered by `order` (default: id)."""
+    """A page of agents over the admin API, filtered by `filter` and ordered by `order`
+    (default: id)."""
 
     entity_type: ClassVar[str] = "agent"
     operation_type: ClassVar[str] = "search"
@@ -92,7 +92,8 @@ class AdminListAgentsAction(Action):
     requester: AuthenticatedUser
     statuses: Collection[AgentStatus] | None = None
     scaling_group: str | None = None
-    order: Sequence[AgentOrder] = ()
+    filter: str | None = None  # the `filter` mini-language
+    order: str | None = None  # the `order` mini-language
     limit: int | None = None
     offset: int = 0
 

@@ -159,6 +159,8 @@ class ListSessionsAction(Action):
     statuses: list[SessionStatus] | None = None
     access_key: str | None = None
     group_id: uuid.UUID | None = None
+    filter: str | None = None
+    order: str | None = None
     limit: int = 20
     offset: int = 0
 

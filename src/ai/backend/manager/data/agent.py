@@ -85,35 +85,38 @@ class StatusChange(enum.StrEnum):
     NOT_FOUND = "not-found"
 
 
-class AgentOrderField(enum.StrEnum):
-    """The columns an agent listing may be ordered by."""
-
-    ID = "id"
-    STATUS = "status"
-    STATUS_CHANGED = "status_changed"
-    REGION = "region"
-    SCALING_GROUP = "scaling_group"
-    ADDR = "addr"
-    ARCHITECTURE = "architecture"
-    FIRST_CONTACT = "first_contact"
-    LOST_AT = "lost_at"
-    VERSION = "version"
-    SCHEDULABLE = "schedulable"
-
-
 @dataclass(frozen=True, slots=True)
-class AgentOrder:
-    field: AgentOrderField
-    descending: bool = False
+class AgentLiveStat:
+    """What an agent last reported about its node (`{"node": {...}, "devices": {...}}`)."""
+
+    stat: dict[str, Any]
+
+    def _node_metric(self, metric: str, key: str) -> float:
+        try:
+            return float(self.stat["node"][metric][key])
+        except (KeyError, TypeError, ValueError):
+            return 0.0
+
+    @property
+    def cpu_pct(self) -> float:
+        """The node's CPU utilisation in percent (0 when not reported)."""
+        return self._node_metric("cpu_util", "pct")
+
+    @property
+    def mem_bytes(self) -> float:
+        """The node's memory in use, in bytes (0 when not reported)."""
+        return self._node_metric("mem", "current")
 
 
 @dataclass(frozen=True, slots=True)
 class AgentPage:
-    """One page of an agent listing: the rows, their kernel counts and the total."""
+    """One page of an agent listing: the rows, their kernel counts, the live statistics of
+    those that report any, and the total."""
 
     items: list[AgentRow]
     total_count: int
     container_counts: dict[str, int] = field(default_factory=dict)
+    live_stats: dict[str, AgentLiveStat] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

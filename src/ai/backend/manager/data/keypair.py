@@ -70,6 +70,8 @@ class KeypairListFilter:
     is_active: bool | None = None
     user_uuid: uuid.UUID | None = None
     access_key: str | None = None
+    # a `filter` expression (the mini-language of paged lists) over the keypair list's fields
+    expression: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

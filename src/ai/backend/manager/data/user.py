@@ -49,6 +49,8 @@ class UserListFilter:
     group_id: uuid.UUID | None = None
     email: str | None = None
     user_uuid: uuid.UUID | None = None
+    # a `filter` expression (the mini-language of paged lists) over the user list's fields
+    expression: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,18 +5,7 @@ from strawberry.types import Info
 
 from ai.backend.manager.actions.agent import AdminGetAgentAction, AdminListAgentsAction
 from ai.backend.manager.api.gql.context import GQLContext
-from ai.backend.manager.api.gql.types.agent import (
-    Agent,
-    AgentList,
-    parse_agent_order,
-    parse_agent_statuses,
-)
-from ai.backend.manager.errors.base import InvalidAPIParameters
-
-
-def _reject_filter(filter: str | None) -> None:
-    if filter is not None and filter.strip():
-        raise InvalidAPIParameters("The `filter` argument of agent lists is not supported yet")
+from ai.backend.manager.api.gql.types.agent import Agent, AgentList, parse_agent_statuses
 
 
 @strawberry.type
@@ -29,12 +18,14 @@ class AgentQuery:
         )
         if detail is None:
             return None
-        return Agent.from_row(detail.row, container_count=detail.container_count)
+        return Agent.from_row(
+            detail.row, container_count=detail.container_count, live_stat=detail.live_stat
+        )
 
     @strawberry.field(
         description=(
             "A page of agents (superadmin only). `status` is a comma-joined list of status"
-            " names (default ALIVE); `order` is comma-joined field names with an optional `-`."
+            " names (default ALIVE); `filter` and `order` are the list mini-languages."
         )
     )
     async def agent_list(
@@ -47,21 +38,25 @@ class AgentQuery:
         scaling_group: str | None = None,
         status: str | None = "ALIVE",
     ) -> AgentList:
-        _reject_filter(filter)
         ctx = info.context
         page = await ctx.processors.agent.admin_list.run(
             AdminListAgentsAction(
                 requester=ctx.user,
                 statuses=parse_agent_statuses(status),
                 scaling_group=scaling_group,
-                order=parse_agent_order(order),
+                filter=filter,
+                order=order,
                 limit=limit,
                 offset=offset,
             )
         )
         return AgentList(
             items=[
-                Agent.from_row(row, container_count=page.container_counts.get(row.id, 0))
+                Agent.from_row(
+                    row,
+                    container_count=page.container_counts.get(row.id, 0),
+                    live_stat=page.live_stats.get(row.id),
+                )
                 for row in page.items
             ],
             total_count=page.total_count,
@@ -83,7 +78,11 @@ class AgentQuery:
             )
         )
         return [
-            Agent.from_row(row, container_count=page.container_counts.get(row.id, 0))
+            Agent.from_row(
+                row,
+                container_count=page.container_counts.get(row.id, 0),
+                live_stat=page.live_stats.get(row.id),
+            )
             for row in page.items
         ]
 

@@ -56,6 +56,8 @@ class SessionQuery:
                 statuses=parse_status_filter(status),
                 access_key=access_key,
                 group_id=group_id,
+                filter=filter,
+                order=order,
                 limit=limit,
                 offset=offset,
             )

@@ -1,7 +1,6 @@
 from ai.backend.manager.data.agent import (
     AgentHeartbeat,
-    AgentOrder,
-    AgentOrderField,
+    AgentLiveStat,
     AgentPage,
     AgentRow,
     HeartbeatOutcome,
@@ -10,13 +9,14 @@ from ai.backend.manager.data.agent import (
     StatusChange,
 )
 from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
+from ai.backend.manager.repositories.agent.live_stat import AgentLiveStats
 from ai.backend.manager.repositories.agent.repository import AgentRepository
 
 __all__ = [
     "AgentHeartbeat",
     "AgentLastSeen",
-    "AgentOrder",
-    "AgentOrderField",
+    "AgentLiveStat",
+    "AgentLiveStats",
     "AgentPage",
     "AgentRepository",
     "AgentRow",

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ai.backend.manager.data.agent import (
     EXITED_STATUSES,
     AgentHeartbeat,
-    AgentOrder,
     AgentPage,
     AgentRow,
     HeartbeatOutcome,
@@ -32,6 +31,13 @@ from ai.backend.manager.models.kernel import kernels
 from ai.backend.manager.models.resource_slot_type import resource_slot_types
 from ai.backend.manager.models.scaling_group import scaling_groups
 from ai.backend.manager.repositories.db import begin, begin_readonly
+from ai.backend.manager.repositories.querying import (
+    QueryFields,
+    boolean,
+    enum_field,
+    text,
+    timestamp,
+)
 from ai.backend.manager.types import AgentStatus, KernelStatus, SlotType
 
 # Kernels whose container exists on the agent (created and not yet gone).
@@ -81,6 +87,24 @@ _HEARTBEAT_FIELDS = (
 
 def _is_older(at: datetime, than: datetime | None) -> bool:
     return than is not None and at < than
+
+
+# What `filter` and `order` may name in agent lists (the reference's names, and architecture).
+AGENT_FIELDS = QueryFields(
+    {
+        "id": text(agents.c.id),
+        "status": enum_field(agents.c.status, AgentStatus),
+        "status_changed": timestamp(agents.c.status_changed),
+        "region": text(agents.c.region),
+        "scaling_group": text(agents.c.scaling_group),
+        "schedulable": boolean(agents.c.schedulable),
+        "addr": text(agents.c.addr),
+        "architecture": text(agents.c.architecture),
+        "first_contact": timestamp(agents.c.first_contact),
+        "lost_at": timestamp(agents.c.lost_at),
+        "version": text(agents.c.version),
+    }
+)
 
 
 class AgentRepository:
@@ -342,11 +366,13 @@ class AgentRepository:
         *,
         statuses: Collection[AgentStatus] | None = None,
         scaling_group: str | None = None,
-        order: Sequence[AgentOrder] = (),
+        expression: str | None = None,
+        order: str | None = None,
         limit: int | None = None,
         offset: int = 0,
     ) -> AgentPage:
-        """A page of agents with the total count and each one's live kernel count.
+        """A page of agents with the total count and each one's live kernel count;
+        `expression` and `order` are the `filter`/`order` texts (default order: id).
 
         Costs four statements whatever the page size: count, rows, slots, kernel counts.
         """
@@ -355,10 +381,8 @@ class AgentRepository:
             conditions.append(agents.c.status.in_(list(statuses)))
         if scaling_group is not None:
             conditions.append(agents.c.scaling_group == scaling_group)
-        ordering: list[sa.UnaryExpression[Any]] = [
-            agents.c[o.field.value].desc() if o.descending else agents.c[o.field.value].asc()
-            for o in order
-        ]
+        conditions.extend(AGENT_FIELDS.where(expression))
+        ordering = AGENT_FIELDS.order_by(order, default=[])
         count_query = sa.select(sa.func.count()).select_from(agents).where(*conditions)
         async with begin_readonly(self._engine) as conn:
             total = int((await conn.execute(count_query)).scalar_one())
@@ -443,7 +467,7 @@ class AgentRepository:
         self,
         conn: AsyncConnection,
         *conditions: sa.ColumnElement[bool],
-        order: Sequence[sa.UnaryExpression[Any]] = (),
+        order: Sequence[sa.ColumnElement[Any]] = (),
         limit: int | None = None,
         offset: int = 0,
     ) -> list[AgentRow]:

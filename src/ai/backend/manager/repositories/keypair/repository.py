@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ai.backend.manager.data.keypair import (
@@ -24,7 +25,17 @@ from ai.backend.manager.models.resource_policy import keypair_resource_policies
 from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.user.ordering import order_clauses
+from ai.backend.manager.repositories.querying import (
+    Condition,
+    Predicate,
+    QueryFields,
+    any_text,
+    boolean,
+    integer,
+    text,
+    timestamp,
+    uuid_field,
+)
 from ai.backend.manager.types import SESSION_TERMINAL_STATUSES
 
 
@@ -94,17 +105,43 @@ class KeypairRepository:
             await conn.execute(stmt)
 
 
-_ORDERABLE: dict[str, sa.ColumnElement[Any]] = {
-    "access_key": keypairs.c.access_key,
-    "is_active": keypairs.c.is_active,
-    "is_admin": keypairs.c.is_admin,
-    "created_at": keypairs.c.created_at,
-    "last_used": keypairs.c.last_used,
-    "resource_policy": keypairs.c.resource_policy,
-    "rate_limit": keypairs.c.rate_limit,
-    "user_id": users.c.email,
-    "email": users.c.email,
-}
+def _project_membership(user: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+    return [
+        association_groups_users.c.user_id == user,
+        association_groups_users.c.group_id == groups.c.id,
+    ]
+
+
+def _in_project_named(match: Predicate) -> Condition:
+    """Some project of the keypair's owner (correlated to `keypairs`) has a matching name."""
+    return sa.exists().where(*_project_membership(keypairs.c.user), match(groups.c.name))
+
+
+# the owner's project names in order, to sort keypairs by their projects
+_PROJECT_NAMES = (
+    sa.select(sa.func.array_agg(aggregate_order_by(groups.c.name, groups.c.name)))
+    .where(*_project_membership(keypairs.c.user))
+    .scalar_subquery()
+)
+
+# What `filter` and `order` may name in keypair lists (the names the reference manager accepts).
+KEYPAIR_FIELDS = QueryFields(
+    {
+        "access_key": text(keypairs.c.access_key),
+        "user_id": uuid_field(users.c.uuid),
+        "email": text(users.c.email),
+        "full_name": text(users.c.full_name),
+        "is_active": boolean(keypairs.c.is_active),
+        "is_admin": boolean(keypairs.c.is_admin),
+        "resource_policy": text(keypairs.c.resource_policy),
+        "created_at": timestamp(keypairs.c.created_at),
+        "last_used": timestamp(keypairs.c.last_used),
+        "rate_limit": integer(keypairs.c.rate_limit),
+        "num_queries": integer(keypairs.c.num_queries),
+        "ssh_public_key": text(keypairs.c.ssh_public_key, sortable=False),
+        "projects": any_text(_in_project_named, sort=_PROJECT_NAMES),
+    }
+)
 
 _DETAIL_COLUMNS = (
     keypairs.c.access_key,
@@ -138,6 +175,7 @@ def _list_where(flt: KeypairListFilter) -> list[sa.ColumnElement[bool]]:
         conds.append(keypairs.c.user == flt.user_uuid)
     if flt.access_key is not None:
         conds.append(keypairs.c.access_key == flt.access_key)
+    conds.extend(KEYPAIR_FIELDS.where(flt.expression))
     return conds
 
 
@@ -165,7 +203,9 @@ class KeypairAdminRepository:
             .select_from(joined)
             .where(*conds)
             .order_by(
-                *order_clauses(order, _ORDERABLE, [keypairs.c.created_at, keypairs.c.access_key])
+                *KEYPAIR_FIELDS.order_by(
+                    order, default=[keypairs.c.created_at, keypairs.c.access_key]
+                )
             )
             .offset(offset)
         )

@@ -1,6 +1,8 @@
 """The `filter` and `order` mini-languages of paged lists, for SQL and in-memory lists."""
 
 from ai.backend.manager.repositories.querying.sql import (
+    Condition,
+    Predicate,
     QueryField,
     QueryFields,
     any_text,
@@ -17,7 +19,9 @@ from ai.backend.manager.repositories.querying.syntax import parse_filter, parse_
 from ai.backend.manager.repositories.querying.values import FieldKind
 
 __all__ = (
+    "Condition",
     "FieldKind",
+    "Predicate",
     "QueryField",
     "QueryFields",
     "any_text",

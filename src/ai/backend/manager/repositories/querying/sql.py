@@ -101,14 +101,20 @@ def any_text(any_of: AnyOf, *, sort: sa.ColumnElement[Any] | None = None) -> Que
     return QueryField(FieldKind.TEXT_ANY, any_of=any_of, sort=sort)
 
 
-def text_array(column: sa.ColumnElement[Any]) -> QueryField:
-    """A PostgreSQL text array column: a comparison holds when it holds for an element."""
+def text_array(
+    column: sa.ColumnElement[Any], *, as_text: bool = False, sortable: bool = True
+) -> QueryField:
+    """A PostgreSQL array column: a comparison holds when it holds for an element (read as
+    text first with `as_text`, e.g. for an array of network addresses)."""
 
     def any_of(predicate: Predicate) -> Condition:
         items = sa.func.unnest(column).table_valued("item")
-        return sa.exists(sa.select(sa.literal(1)).select_from(items).where(predicate(items.c.item)))
+        item: sa.ColumnElement[Any] = items.c.item
+        if as_text:
+            item = sa.cast(item, sa.Text)
+        return sa.exists(sa.select(sa.literal(1)).select_from(items).where(predicate(item)))
 
-    return QueryField(FieldKind.TEXT_ANY, any_of=any_of, sort=column)
+    return QueryField(FieldKind.TEXT_ANY, any_of=any_of, sort=column, sortable=sortable)
 
 
 _COMPARE: dict[Op, Callable[[sa.ColumnElement[Any], Any], Condition]] = {

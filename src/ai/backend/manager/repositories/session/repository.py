@@ -33,6 +33,7 @@ from ai.backend.manager.models.kernel import kernels, resource_allocations
 from ai.backend.manager.models.session import session_dependencies, sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.repositories.db import begin, begin_readonly
+from ai.backend.manager.repositories.session.fields import SESSION_FIELDS
 from ai.backend.manager.sokovan.lifecycle.transitions import (
     derive_session_status,
     kernel_sources,
@@ -233,7 +234,10 @@ class SessionRepository:
         user_uuid: uuid.UUID | None,
         limit: int,
         offset: int,
+        expression: str | None = None,
+        order: str | None = None,
     ) -> tuple[list[SessionRecord], int]:
+        """A page of sessions: `expression` and `order` are the `filter`/`order` texts."""
         conditions: list[sa.ColumnElement[bool]] = []
         if statuses:
             conditions.append(sessions.c.status.in_(statuses))
@@ -245,13 +249,17 @@ class SessionRepository:
             conditions.append(sessions.c.group_id == group_id)
         if user_uuid is not None:
             conditions.append(sessions.c.user_uuid == user_uuid)
+        conditions.extend(SESSION_FIELDS.where(expression))
+        ordering = SESSION_FIELDS.order_by(
+            order, default=[sessions.c.created_at.desc(), sessions.c.id]
+        )
         where = sa.and_(sa.true(), *conditions)
         count = sa.select(sa.func.count()).select_from(sessions).where(where)
         # the total rides along with the page's ids (read apart only for an empty page)
         page = (
             sa.select(sessions.c.id, count.scalar_subquery().label("total"))
             .where(where)
-            .order_by(sessions.c.created_at.desc(), sessions.c.id)
+            .order_by(*ordering)
             .limit(limit)
             .offset(offset)
         )

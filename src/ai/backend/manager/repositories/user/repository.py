@@ -34,30 +34,21 @@ from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.models.vfolder import vfolders
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.repositories.user.ordering import order_clauses
-from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, UserStatus
-
-_ORDERABLE: dict[str, sa.ColumnElement[Any]] = {
-    **{
-        name: users.c[name]
-        for name in (
-            "uuid",
-            "username",
-            "email",
-            "full_name",
-            "need_password_change",
-            "status",
-            "status_info",
-            "role",
-            "domain_name",
-            "created_at",
-        )
-    },
-    "modified_at": users.c.updated_at,
-}
+from ai.backend.manager.repositories.querying import (
+    Condition,
+    Predicate,
+    QueryFields,
+    any_text,
+    boolean,
+    enum_field,
+    text,
+    text_array,
+    timestamp,
+    uuid_field,
+)
+from ai.backend.manager.types import SESSION_TERMINAL_STATUSES, UserRole, UserStatus
 
 
-# The user's main keypair: the default one, else the oldest.
 def _text(value: object) -> str:
     return str(getattr(value, "value", value))
 
@@ -83,6 +74,7 @@ def _where(flt: UserListFilter) -> list[sa.ColumnElement[bool]]:
                 )
             )
         )
+    conds.extend(USER_FIELDS.where(flt.expression))
     return conds
 
 
@@ -143,6 +135,42 @@ def _main_access_key() -> sa.ScalarSelect[Any]:
     )
 
 
+def _in_project_named(match: Predicate) -> Condition:
+    """Some project of the user (correlated to `users`) has a name that `match`es."""
+    return sa.exists().where(
+        association_groups_users.c.user_id == users.c.uuid,
+        association_groups_users.c.group_id == groups.c.id,
+        match(groups.c.name),
+    )
+
+
+# What `filter` and `order` may name in user lists (the names the reference manager accepts).
+USER_FIELDS = QueryFields(
+    {
+        "uuid": uuid_field(users.c.uuid),
+        "username": text(users.c.username),
+        "email": text(users.c.email),
+        "need_password_change": boolean(users.c.need_password_change),
+        "full_name": text(users.c.full_name),
+        "description": text(users.c.description, sortable=False),
+        "is_active": boolean(users.c.status == UserStatus.ACTIVE),
+        "status": enum_field(users.c.status, UserStatus),
+        "status_info": text(users.c.status_info),
+        "created_at": timestamp(users.c.created_at),
+        "modified_at": timestamp(users.c.updated_at),
+        "domain_name": text(users.c.domain_name),
+        "role": enum_field(users.c.role, UserRole),
+        "resource_policy": text(users.c.resource_policy),
+        "allowed_client_ip": text_array(users.c.allowed_client_ip, as_text=True, sortable=False),
+        "totp_activated": boolean(users.c.totp_activated),
+        "totp_activated_at": timestamp(users.c.totp_activated_at),
+        "sudo_session_enabled": boolean(users.c.sudo_session_enabled),
+        "main_access_key": text(_main_access_key()),
+        "project_name": any_text(_in_project_named),
+    }
+)
+
+
 class UserRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -165,7 +193,7 @@ class UserRepository:
         page = (
             sa.select(users.c.uuid)
             .where(*conds)
-            .order_by(*order_clauses(order, _ORDERABLE, [users.c.created_at, users.c.uuid]))
+            .order_by(*USER_FIELDS.order_by(order, default=[users.c.created_at, users.c.uuid]))
             .offset(offset)
         )
         if limit is not None:

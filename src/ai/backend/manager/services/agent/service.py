@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -48,6 +48,8 @@ from ai.backend.manager.events.types import AgentExitReason, AgentInfo, LogLevel
 from ai.backend.manager.repositories.agent import (
     AgentHeartbeat,
     AgentLastSeen,
+    AgentLiveStat,
+    AgentLiveStats,
     AgentPage,
     AgentRepository,
     AgentRow,
@@ -156,6 +158,7 @@ class AgentDetail:
 
     row: AgentRow
     container_count: int
+    live_stat: AgentLiveStat | None = None
 
 
 class AgentService:
@@ -169,9 +172,11 @@ class AgentService:
         heartbeat_timeout: float = 40.0,
         on_agent_gone: AgentGoneListener | None = None,
         on_agent_address_changed: AgentListener | None = None,
+        live_stats: AgentLiveStats | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._repository = repository
+        self._live_stats = live_stats
         self._last_seen = last_seen
         self._producer = producer
         self._etcd = etcd
@@ -326,19 +331,30 @@ class AgentService:
         if row is None:
             return None
         counts = await self._repository.container_counts([row.id])
-        return AgentDetail(row=row, container_count=counts.get(row.id, 0))
+        stats = await self._read_live_stats([row.id])
+        return AgentDetail(
+            row=row, container_count=counts.get(row.id, 0), live_stat=stats.get(row.id)
+        )
 
     async def admin_list_agents(self, action: AdminListAgentsAction) -> AgentPage:
         _require_superadmin(action.requester)
         if (action.limit is not None and action.limit < 0) or action.offset < 0:
             raise InvalidAPIParameters("`limit` and `offset` must not be negative")
-        return await self._repository.list_page(
+        page = await self._repository.list_page(
             statuses=action.statuses,
             scaling_group=action.scaling_group,
+            expression=action.filter,
             order=action.order,
             limit=action.limit,
             offset=action.offset,
         )
+        stats = await self._read_live_stats([row.id for row in page.items])
+        return replace(page, live_stats=stats)
+
+    async def _read_live_stats(self, agent_ids: list[str]) -> dict[str, AgentLiveStat]:
+        if self._live_stats is None:
+            return {}
+        return await self._live_stats.read(agent_ids)
 
     # --- resource slot types --------------------------------------------------------------
 

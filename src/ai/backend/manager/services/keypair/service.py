@@ -33,7 +33,6 @@ from ai.backend.manager.repositories.user import UserRepository
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.services.user.access import (
     check_may_administer,
-    refuse_filter,
     scoped_domain,
 )
 from ai.backend.manager.services.user.credentials import (
@@ -83,9 +82,13 @@ class KeypairService:
     async def list_keypairs(self, action: ListKeypairsAction) -> tuple[list[KeypairDetail], int]:
         requester = action.requester
         domain = scoped_domain(requester, action.domain_name, "list keypairs")
-        refuse_filter(action.filter)
         found, total = await self._admin.list_keypairs(
-            KeypairListFilter(domain_name=domain, email=action.email, is_active=action.is_active),
+            KeypairListFilter(
+                domain_name=domain,
+                email=action.email,
+                is_active=action.is_active,
+                expression=action.filter,
+            ),
             limit=action.limit,
             offset=action.offset,
             order=action.order,

@@ -417,6 +417,8 @@ class SessionService:
             user_uuid=None,
             limit=action.limit,
             offset=action.offset,
+            expression=action.filter,
+            order=action.order,
         )
 
     # --- lifecycle ----------------------------------------------------------------------------

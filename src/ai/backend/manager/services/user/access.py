@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ai.backend.manager.errors.base import InvalidAPIParameters, PermissionDenied
+from ai.backend.manager.errors.base import PermissionDenied
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 
 ADMIN_ROLES = frozenset({"superadmin", "admin"})
@@ -36,9 +36,3 @@ def check_may_administer(
         raise PermissionDenied(f"Domain administrators can only {what} in their own domain")
     if target_role == "superadmin":
         raise PermissionDenied(f"Only superadmins can {what} of a superadmin")
-
-
-def refuse_filter(filter: str | None) -> None:
-    """The `filter` mini-language is not supported yet: say so instead of ignoring it."""
-    if filter is not None and filter.strip():
-        raise InvalidAPIParameters("The `filter` argument is not supported by this server yet")

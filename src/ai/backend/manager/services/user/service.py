@@ -33,7 +33,6 @@ from ai.backend.manager.services.user.access import (
     ADMIN_ROLES,
     admin_domain_scope,
     check_may_administer,
-    refuse_filter,
     scoped_domain,
 )
 from ai.backend.manager.services.user.credentials import (
@@ -94,13 +93,13 @@ class UserService:
 
     async def list_users(self, action: ListUsersAction) -> tuple[list[UserRecord], int]:
         domain = scoped_domain(action.requester, action.domain_name, "list users")
-        refuse_filter(action.filter)
         status = _status(action.status).value if action.status else None
         flt = UserListFilter(
             domain_name=domain,
             status=status,
             is_active=action.is_active,
             group_id=action.group_id,
+            expression=action.filter,
         )
         return await self._repository.list_users(
             flt,

@@ -2,7 +2,8 @@
 
 Slots are non-null JSON strings (`available_slots` is the capacity per slot, `occupied_slots`
 what sessions hold); `live_stat`, `hardware_metadata` and `local_config` are JSON strings or
-null. Live statistics are not collected yet, so `cpu_cur_pct`/`mem_cur_bytes` read 0.
+null. `live_stat` is what the agent last wrote about its node to Redis (null when nothing is
+there), and `cpu_cur_pct`/`mem_cur_bytes` come from it (0 when it does not say).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import Decimal
 import strawberry
 
 from ai.backend.manager.api.gql.types.session import JSONString, slots_json, to_json_string
-from ai.backend.manager.data.agent import AgentOrder, AgentOrderField, AgentRow
+from ai.backend.manager.data.agent import AgentLiveStat, AgentRow
 from ai.backend.manager.errors.base import InvalidAPIParameters
 from ai.backend.manager.types import AgentStatus
 
@@ -67,7 +68,9 @@ class Agent:
     used_tpu_slots: float
 
     @classmethod
-    def from_row(cls, row: AgentRow, *, container_count: int = 0) -> Agent:
+    def from_row(
+        cls, row: AgentRow, *, container_count: int = 0, live_stat: AgentLiveStat | None = None
+    ) -> Agent:
         capacity = {name: Decimal(amount) for name, amount in row.capacity.items()}
         held = occupied(row)
         return cls(
@@ -83,7 +86,7 @@ class Agent:
             architecture=row.architecture,
             first_contact=row.first_contact,
             lost_at=row.lost_at,
-            live_stat=None,
+            live_stat=to_json_string(live_stat.stat) if live_stat is not None else None,
             version=row.version,
             compute_plugins=to_json_string(row.compute_plugins),
             hardware_metadata=None,
@@ -93,8 +96,8 @@ class Agent:
                 {"agent": {"auto_terminate_abusing_kernel": row.auto_terminate_abusing_kernel}}
             ),
             container_count=container_count,
-            cpu_cur_pct=0.0,
-            mem_cur_bytes=0.0,
+            cpu_cur_pct=live_stat.cpu_pct if live_stat is not None else 0.0,
+            mem_cur_bytes=live_stat.mem_bytes if live_stat is not None else 0.0,
             mem_slots=int(_amount(capacity, "mem") // _MEBI),
             cpu_slots=float(_amount(capacity, "cpu")),
             gpu_slots=float(_amount(capacity, "cuda.device")),
@@ -129,25 +132,3 @@ def parse_agent_statuses(status: str | None) -> list[AgentStatus] | None:
                 f"Unknown agent status {raw.strip()!r} (one of {known})"
             ) from None
     return statuses or None
-
-
-def parse_agent_order(order: str | None) -> list[AgentOrder]:
-    """`order` as comma-joined field names, each optionally prefixed with `+` or `-`."""
-    if order is None or not order.strip():
-        return []
-    result: list[AgentOrder] = []
-    for raw in order.split(","):
-        item = raw.strip()
-        if not item:
-            continue
-        descending = item.startswith("-")
-        name = item.lstrip("+-").strip()
-        try:
-            field = AgentOrderField(name)
-        except ValueError:
-            known = ", ".join(f.value for f in AgentOrderField)
-            raise InvalidAPIParameters(
-                f"Cannot order agents by {name!r} (one of {known})"
-            ) from None
-        result.append(AgentOrder(field=field, descending=descending))
-    return result
