@@ -12,7 +12,9 @@ from ai.backend.manager.services.auth.types import AuthenticatedUser
 
 @dataclass(frozen=True, kw_only=True)
 class ListResourcePoliciesAction(Action):
-    """Policies of one kind (superadmins only); `name` narrows to one."""
+    """Policies of one kind; `name` narrows to one, `mine` to the requester's own (their
+    keypair's or their account's). Superadmins read any; others their own, and domain
+    admins every keypair policy (as the reference allows)."""
 
     entity_type: ClassVar[str] = "resource_policy"
     operation_type: ClassVar[str] = "list"
@@ -20,6 +22,7 @@ class ListResourcePoliciesAction(Action):
     requester: AuthenticatedUser
     kind: PolicyKind
     name: str | None = None
+    mine: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

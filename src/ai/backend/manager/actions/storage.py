@@ -16,6 +16,8 @@ class ListStorageVolumesAction(Action):
     operation_type: ClassVar[str] = "search"
 
     requester: AuthenticatedUser
+    filter: str | None = None  # the `filter` mini-language
+    order: str | None = None  # the `order` mini-language
     limit: int | None = None
     offset: int = 0
 

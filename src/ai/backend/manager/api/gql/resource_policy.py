@@ -36,11 +36,11 @@ from ai.backend.manager.data.resource_policy import PolicyKind, PolicyRow
 
 
 async def _list(
-    info: Info[GQLContext, None], kind: PolicyKind, name: str | None = None
+    info: Info[GQLContext, None], kind: PolicyKind, name: str | None = None, *, mine: bool = False
 ) -> list[PolicyRow]:
     ctx = info.context
     return await ctx.processors.resource_policy.list.run(
-        ListResourcePoliciesAction(requester=ctx.user, kind=kind, name=name)
+        ListResourcePoliciesAction(requester=ctx.user, kind=kind, name=name, mine=mine)
     )
 
 
@@ -74,17 +74,23 @@ async def _delete(info: Info[GQLContext, None], kind: PolicyKind, name: str) -> 
 
 @strawberry.type
 class ResourcePolicyQuery:
-    @strawberry.field(description="Every keypair resource policy (superadmins only).")
+    @strawberry.field(
+        description="Keypair resource policies: every one for superadmins and domain admins,"
+        " those of the caller's keypairs for others."
+    )
     async def keypair_resource_policies(
         self, info: Info[GQLContext, None]
     ) -> list[KeyPairResourcePolicy]:
         return [KeyPairResourcePolicy.from_row(r) for r in await _list(info, PolicyKind.KEYPAIR)]
 
-    @strawberry.field(description="A keypair resource policy by name; the caller's when null.")
+    @strawberry.field(
+        description="A keypair resource policy by name (others than superadmins: one of their"
+        " own keypairs'); the caller's keypair's when null."
+    )
     async def keypair_resource_policy(
         self, info: Info[GQLContext, None], name: str | None = None
     ) -> KeyPairResourcePolicy | None:
-        found = await _list(info, PolicyKind.KEYPAIR, name or info.context.user.resource_policy)
+        found = await _list(info, PolicyKind.KEYPAIR, name, mine=name is None)
         return KeyPairResourcePolicy.from_row(found[0]) if found else None
 
     @strawberry.field(description="Every user resource policy (superadmins only).")
@@ -93,11 +99,14 @@ class ResourcePolicyQuery:
     ) -> list[UserResourcePolicy]:
         return [UserResourcePolicy.from_row(r) for r in await _list(info, PolicyKind.USER)]
 
-    @strawberry.field(description="A user resource policy by name.")
+    @strawberry.field(
+        description="A user resource policy by name (others than superadmins: their own);"
+        " the caller's when null."
+    )
     async def user_resource_policy(
         self, info: Info[GQLContext, None], name: str | None = None
     ) -> UserResourcePolicy | None:
-        found = await _list(info, PolicyKind.USER, name or "default")
+        found = await _list(info, PolicyKind.USER, name, mine=name is None)
         return UserResourcePolicy.from_row(found[0]) if found else None
 
     @strawberry.field(description="Every project resource policy (superadmins only).")

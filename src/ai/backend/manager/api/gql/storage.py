@@ -6,7 +6,6 @@ from strawberry.types import Info
 from ai.backend.manager.actions.storage import GetStorageVolumeAction, ListStorageVolumesAction
 from ai.backend.manager.api.gql.context import GQLContext
 from ai.backend.manager.api.gql.types.storage import StorageVolume, StorageVolumeList
-from ai.backend.manager.errors.base import InvalidAPIParameters
 
 
 @strawberry.type
@@ -21,8 +20,8 @@ class StorageQuery:
 
     @strawberry.field(
         description=(
-            "A page of storage volumes (superadmin only), ordered by id; `filter` and `order`"
-            " are not supported yet."
+            "A page of storage volumes (superadmin only), in configuration order unless `order`"
+            " says otherwise; `filter` and `order` are the list mini-languages."
         )
     )
     async def storage_volume_list(
@@ -33,13 +32,11 @@ class StorageQuery:
         filter: str | None = None,
         order: str | None = None,
     ) -> StorageVolumeList:
-        if (filter is not None and filter.strip()) or (order is not None and order.strip()):
-            raise InvalidAPIParameters(
-                "`filter` and `order` are not supported for storage volumes yet"
-            )
         ctx = info.context
         volumes, total = await ctx.processors.storage.list_volumes.run(
-            ListStorageVolumesAction(requester=ctx.user, limit=limit, offset=offset)
+            ListStorageVolumesAction(
+                requester=ctx.user, filter=filter, order=order, limit=limit, offset=offset
+            )
         )
         return StorageVolumeList(
             items=[StorageVolume.from_record(v) for v in volumes], total_count=total

@@ -105,6 +105,43 @@ class GroupRepository:
             rows = (await conn.execute(query)).all()
         return [_record(row) for row in rows]
 
+    async def of_member(
+        self, user_uuid: uuid.UUID, *, is_active: bool | None = None, name: str | None = None
+    ) -> list[GroupRecord]:
+        """The projects the user belongs to (optionally only those with this name)."""
+        query = (
+            sa.select(*_COLUMNS)
+            .select_from(
+                groups.join(
+                    association_groups_users, association_groups_users.c.group_id == groups.c.id
+                )
+            )
+            .where(association_groups_users.c.user_id == user_uuid)
+            .order_by(groups.c.domain_name, groups.c.name)
+        )
+        if is_active is not None:
+            query = query.where(groups.c.is_active.is_(is_active))
+        if name is not None:
+            query = query.where(groups.c.name == name)
+        async with begin_readonly(self._engine) as conn:
+            rows = (await conn.execute(query)).all()
+        return [_record(row) for row in rows]
+
+    async def get_for_member(self, group_id: uuid.UUID, user_uuid: uuid.UUID) -> GroupRecord | None:
+        """The project if the user belongs to it; None otherwise (or if there is none)."""
+        query = (
+            sa.select(*_COLUMNS)
+            .select_from(
+                groups.join(
+                    association_groups_users, association_groups_users.c.group_id == groups.c.id
+                )
+            )
+            .where(groups.c.id == group_id, association_groups_users.c.user_id == user_uuid)
+        )
+        async with begin_readonly(self._engine) as conn:
+            row = (await conn.execute(query)).first()
+        return _record(row) if row is not None else None
+
     async def get(self, group_id: uuid.UUID) -> GroupRecord | None:
         async with begin_readonly(self._engine) as conn:
             return await self._get(conn, group_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,13 +43,31 @@ class ResourcePolicyRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def list(self, kind: PolicyKind, *, name: str | None = None) -> list[PolicyRow]:
+    async def list(
+        self, kind: PolicyKind, *, name: str | None = None, names: Collection[str] | None = None
+    ) -> list[PolicyRow]:
+        """Policies of a kind by name: all, the one named `name`, or those in `names`."""
         table = _TABLES[kind]
         query = sa.select(table).order_by(table.c.name)
         if name is not None:
             query = query.where(table.c.name == name)
+        if names is not None:
+            query = query.where(table.c.name.in_(list(names)))
         async with begin_readonly(self._engine) as conn:
             return [dict(row._mapping) for row in await conn.execute(query)]
+
+    async def keypair_policies_of(self, user_uuid: uuid.UUID) -> set[str]:
+        """The keypair resource policies of the user's keypairs."""
+        query = sa.select(keypairs.c.resource_policy).where(keypairs.c.user == user_uuid)
+        async with begin_readonly(self._engine) as conn:
+            return set((await conn.execute(query)).scalars())
+
+    async def user_policy_of(self, user_uuid: uuid.UUID) -> str | None:
+        """The user resource policy of the user's account."""
+        query = sa.select(users.c.resource_policy).where(users.c.uuid == user_uuid)
+        async with begin_readonly(self._engine) as conn:
+            name: str | None = (await conn.execute(query)).scalar()
+        return name
 
     async def get(self, kind: PolicyKind, name: str) -> PolicyRow | None:
         found = await self.list(kind, name=name)

@@ -33,23 +33,46 @@ def _domain_scope(requester: AuthenticatedUser, domain_name: str | None) -> str 
     return requester.domain_name
 
 
+def _is_member_reader(requester: AuthenticatedUser, domain_name: str | None) -> bool:
+    """Plain users read the projects they belong to (and name no other domain than theirs);
+    administrators read by domain scope (`_domain_scope`); other roles are refused there."""
+    if requester.role != "user":
+        return False
+    if domain_name is not None and domain_name != requester.domain_name:
+        raise PermissionDenied("Users can only read projects of their own domain")
+    return True
+
+
 class GroupService:
     def __init__(self, repository: GroupRepository) -> None:
         self._repository = repository
 
     async def list_groups(self, action: ListGroupsAction) -> list[GroupRecord]:
-        domain_name = _domain_scope(action.requester, action.domain_name)
+        requester = action.requester
+        if requester.role == "user":
+            # the projects they belong to, whatever domain they name (as the reference)
+            return await self._repository.of_member(requester.user_uuid, is_active=action.is_active)
+        domain_name = _domain_scope(requester, action.domain_name)
         return await self._repository.search(domain_name, action.is_active)
 
     async def list_groups_by_name(self, action: ListGroupsByNameAction) -> list[GroupRecord]:
-        domain_name = _domain_scope(action.requester, action.domain_name)
+        requester = action.requester
+        if _is_member_reader(requester, action.domain_name):
+            return await self._repository.of_member(requester.user_uuid, name=action.name)
+        domain_name = _domain_scope(requester, action.domain_name)
         return await self._repository.list_by_name(action.name, domain_name)
 
     async def get_group(self, action: GetGroupAction) -> GroupRecord | None:
-        _domain_scope(action.requester, None)
+        requester = action.requester
+        if _is_member_reader(requester, None):
+            record = await self._repository.get_for_member(action.group_id, requester.user_uuid)
+            if record is None:
+                raise PermissionDenied("Users can only read the projects they belong to")
+            return record
+        _domain_scope(requester, None)
         record = await self._repository.get(action.group_id)
         if record is not None:
-            _domain_scope(action.requester, record.domain_name)
+            _domain_scope(requester, record.domain_name)
         return record
 
     async def _target(self, requester: AuthenticatedUser, group_id: uuid.UUID) -> GroupRecord:

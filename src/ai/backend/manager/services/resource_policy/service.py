@@ -78,8 +78,44 @@ class ResourcePolicyService:
         self._repository = repository
 
     async def list_policies(self, action: ListResourcePoliciesAction) -> list[PolicyRow]:
-        _require_superadmin(action.requester, action.kind, "read")
-        return await self._repository.list(action.kind, name=action.name)
+        requester, kind = action.requester, action.kind
+        if action.mine:
+            return await self._repository.list(kind, name=await self._own(requester, kind))
+        if requester.is_superadmin:
+            return await self._repository.list(kind, name=action.name)
+        if kind is PolicyKind.KEYPAIR:
+            # the policies of one's own keypairs; domain admins may list every one
+            own = await self._repository.keypair_policies_of(requester.user_uuid)
+            if action.name is None:
+                if requester.role == "admin":
+                    return await self._repository.list(kind)
+                return await self._repository.list(kind, names=own)
+            if action.name in own:
+                return await self._repository.list(kind, name=action.name)
+            raise PermissionDenied(
+                "Only superadmins can read keypair resource policies other than those of"
+                " their own keypairs"
+            )
+        if (
+            kind is PolicyKind.USER
+            and action.name is not None
+            and action.name == await self._repository.user_policy_of(requester.user_uuid)
+        ):
+            return await self._repository.list(kind, name=action.name)
+        _require_superadmin(requester, kind, "read")
+        return await self._repository.list(kind, name=action.name)
+
+    async def _own(self, requester: AuthenticatedUser, kind: PolicyKind) -> str:
+        """The name of the requester's own policy of this kind."""
+        match kind:
+            case PolicyKind.KEYPAIR:
+                return requester.resource_policy
+            case PolicyKind.USER:
+                name = await self._repository.user_policy_of(requester.user_uuid)
+                if name is None:
+                    raise ResourcePolicyNotFound("Your account has no user resource policy")
+                return name
+        raise InvalidResourcePolicyInput(f"Name the {kind.value} resource policy to read")
 
     async def create_policy(self, action: CreateResourcePolicyAction) -> PolicyRow:
         _require_superadmin(action.requester, action.kind, "create")

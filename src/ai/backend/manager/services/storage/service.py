@@ -16,12 +16,27 @@ from ai.backend.manager.actions.storage import (
 )
 from ai.backend.manager.errors.base import InvalidAPIParameters, PermissionDenied
 from ai.backend.manager.errors.storage import StorageVolumeNotFound
+from ai.backend.manager.repositories.querying import FieldKind
+from ai.backend.manager.repositories.querying.memory import MemoryField, MemoryQueryFields
 from ai.backend.manager.repositories.storage import (
     FolderHosts,
     StorageRepository,
     VolumeRecord,
 )
 from ai.backend.manager.services.auth.types import AuthenticatedUser
+
+# What `filter` and `order` may name in the (in-memory) storage volume list.
+VOLUME_FIELDS = MemoryQueryFields[VolumeRecord](
+    {
+        "id": MemoryField(FieldKind.TEXT, lambda v: v.id),
+        "proxy": MemoryField(FieldKind.TEXT, lambda v: v.proxy),
+        "name": MemoryField(FieldKind.TEXT, lambda v: v.name),
+        "backend": MemoryField(FieldKind.TEXT, lambda v: v.backend),
+        "path": MemoryField(FieldKind.TEXT, lambda v: v.path),
+        "fsprefix": MemoryField(FieldKind.TEXT, lambda v: v.fsprefix),
+        "capabilities": MemoryField(FieldKind.TEXT_ANY, lambda v: v.capabilities, sortable=False),
+    }
+)
 
 
 def _require_superadmin(requester: AuthenticatedUser) -> None:
@@ -39,7 +54,8 @@ class StorageService:
         _require_superadmin(action.requester)
         if (action.limit is not None and action.limit < 0) or action.offset < 0:
             raise InvalidAPIParameters("`limit` and `offset` must not be negative")
-        volumes = list((await self._repository.volume_config()).volumes)
+        configured = (await self._repository.volume_config()).volumes
+        volumes = VOLUME_FIELDS.sort(VOLUME_FIELDS.filter(configured, action.filter), action.order)
         end = None if action.limit is None else action.offset + action.limit
         return volumes[action.offset : end], len(volumes)
 
