@@ -268,9 +268,9 @@ async def test_user_list_filters_by_status_group_and_orders(
     )
     assert "sleepy" in message
     message = await refused(
-        http, manager, USER_LIST, {"limit": 5, "offset": 0, "filter": 'email == "x"'}, as_=ADMIN
+        http, manager, USER_LIST, {"limit": 5, "offset": 0, "filter": "email =="}, as_=ADMIN
     )
-    assert "filter" in message
+    assert "Invalid filter expression" in message
 
 
 async def test_user_list_of_a_domain_admin_covers_their_domain_only(
@@ -955,6 +955,11 @@ async def test_keypair_resource_policy_role_boundaries(
     http: aiohttp.ClientSession, manager: RunningManager
 ) -> None:
     name = unique("kpp")
+    other = unique("kpp-other")
+    created = await data(
+        http, manager, CREATE_KP_POLICY, {"name": other, "input": _kp_policy_input()}
+    )
+    assert created["create_keypair_resource_policy"]["ok"] is True
     for who in (DOMAIN_ADMIN, USER):
         await refused(
             http, manager, CREATE_KP_POLICY, {"name": name, "input": _kp_policy_input()}, as_=who
@@ -967,10 +972,43 @@ async def test_keypair_resource_policy_role_boundaries(
             as_=who,
         )
         await refused(http, manager, DELETE_KP_POLICY, {"name": "default"}, as_=who)
-        await refused(http, manager, "query { keypair_resource_policies { name } }", as_=who)
-        await refused(
-            http, manager, 'query { keypair_resource_policy(name: "default") { name } }', as_=who
+        # reading a policy that none of one's own keypairs uses is for superadmins only
+        message = await refused(
+            http,
+            manager,
+            "query($n: String) { keypair_resource_policy(name: $n) { name } }",
+            {"n": other},
+            as_=who,
         )
+        assert "own keypairs" in message
+
+
+async def test_users_read_their_own_keypair_and_user_resource_policies(
+    http: aiohttp.ClientSession, manager: RunningManager
+) -> None:
+    """As the reference: a user reads the policies of their own keypairs (listed, by name or
+    without one) and their own user policy; domain admins list every keypair policy."""
+    other = unique("kpp-other")
+    await data(http, manager, CREATE_KP_POLICY, {"name": other, "input": _kp_policy_input()})
+    own = await data(http, manager, "query { keypair_resource_policy { name } }", as_=USER)
+    assert own == {"keypair_resource_policy": {"name": "default"}}
+    named = await data(
+        http,
+        manager,
+        'query { keypair_resource_policy(name: "default") { ' + KP_POLICY_FIELDS + " } }",
+        as_=USER,
+    )
+    assert named["keypair_resource_policy"]["name"] == "default"
+    listed = await data(http, manager, "query { keypair_resource_policies { name } }", as_=USER)
+    assert listed == {"keypair_resource_policies": [{"name": "default"}]}
+    everything = await data(
+        http, manager, "query { keypair_resource_policies { name } }", as_=DOMAIN_ADMIN
+    )
+    assert {"name": other} in everything["keypair_resource_policies"]
+    mine = await data(http, manager, "query { user_resource_policy { name } }", as_=USER)
+    assert mine == {"user_resource_policy": {"name": "default"}}
+    await data(http, manager, 'query { user_resource_policy(name: "default") { name } }', as_=USER)
+    await refused(http, manager, "query { user_resource_policies { name } }", as_=USER)
 
 
 # --- /auth ---------------------------------------------------------------------------------------

@@ -839,10 +839,14 @@ async def test_users_cannot_read_or_change_projects(
 ) -> None:
     gid = str(DEFAULT_PROJECT)
     fresh = _name("proj")
-    for query, variables in (
+    reads: tuple[tuple[str, dict[str, Any] | None], ...] = (
         ("query { groups(domain_name: null) { name } }", None),
         ('query { groups_by_name(name: "default") { id } }', None),
         ("query($g: UUID!) { group(id: $g) { name } }", {"g": gid}),
+    )
+    for query, variables in (
+        # plain users read the projects they belong to (test_users_read_their_own_projects)
+        *(reads if who is MONITOR else ()),
         (CREATE_GROUP, {"name": fresh, "input": {"domain_name": "default"}}),
         (MODIFY_GROUP, {"gid": gid, "input": {"description": "hacked"}}),
         (
@@ -868,6 +872,48 @@ async def test_users_cannot_read_or_change_projects(
         )
         == 1
     )
+
+
+async def test_users_read_their_own_projects(gql: Gql) -> None:
+    """As in the reference: `groups` lists a user's projects (whatever domain is named),
+    `groups_by_name` and `group(id:)` answer for those only."""
+    outsider = await gql.create_group()  # in the user's domain, without them
+    listed = await gql.data("query { groups(domain_name: null) { id name } }", who=USER)
+    ids = {g["id"] for g in listed["groups"]}
+    assert str(DEFAULT_PROJECT) in ids and str(outsider) not in ids
+    also = await gql.data('query { groups(domain_name: "default") { id } }', who=USER)
+    assert {g["id"] for g in also["groups"]} == ids
+    inactive = await gql.data("query { groups(is_active: false) { id } }", who=USER)
+    assert inactive == {"groups": []}
+    by_name = await gql.data(
+        'query { groups_by_name(name: "default") { id name domain_name } }', who=USER
+    )
+    assert by_name["groups_by_name"] == [
+        {"id": str(DEFAULT_PROJECT), "name": "default", "domain_name": "default"}
+    ]
+    outsider_name = (
+        await gql.data("query($g: UUID!) { group(id: $g) { name } }", {"g": str(outsider)})
+    )["group"]["name"]
+    none = await gql.data(
+        "query($n: String!) { groups_by_name(name: $n) { id } }", {"n": outsider_name}, who=USER
+    )
+    assert none == {"groups_by_name": []}
+    mine = await gql.data(
+        "query($g: UUID!) { group(id: $g) { id name } }", {"g": str(DEFAULT_PROJECT)}, who=USER
+    )
+    assert mine == {"group": {"id": str(DEFAULT_PROJECT), "name": "default"}}
+    for group_id in (outsider, uuid.uuid4()):
+        message = await gql.refused(
+            "query($g: UUID!) { group(id: $g) { name } }", {"g": str(group_id)}, who=USER
+        )
+        assert "belong to" in message
+    other = await gql.create_domain()
+    message = await gql.refused(
+        'query($d: String) { groups_by_name(name: "default", domain_name: $d) { id } }',
+        {"d": other},
+        who=USER,
+    )
+    assert "own domain" in message
 
 
 # === scaling groups =============================================================================

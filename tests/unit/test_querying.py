@@ -157,7 +157,7 @@ def test_sql_conditions() -> None:
     assert sql("name in []") == "false"
     assert sql('made > "2026-01-02"') == "things.made > '2026-01-02 00:00:00+00:00'"
     assert sql('id contains "ab"').startswith("(CAST(things.id AS TEXT) LIKE")
-    assert "WHERE anon_2.item = 'py'" in sql('tags == "py"')
+    assert "AS anon_2(item) WHERE anon_2.item = 'py'" in sql('tags == "py"')
     assert sql('label like "a%"') == (
         "EXISTS (SELECT * FROM labels WHERE labels.thing_id = things.id"
         " AND labels.label LIKE 'a%%')"

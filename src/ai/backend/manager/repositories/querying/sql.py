@@ -108,7 +108,7 @@ def text_array(
     text first with `as_text`, e.g. for an array of network addresses)."""
 
     def any_of(predicate: Predicate) -> Condition:
-        items = sa.func.unnest(column).table_valued("item")
+        items = sa.func.unnest(column).table_valued("item").render_derived()
         item: sa.ColumnElement[Any] = items.c.item
         if as_text:
             item = sa.cast(item, sa.Text)
