@@ -399,9 +399,14 @@ def _node_stats(cpu_pct: str, mem_current: str) -> bytes:
                 "unit_hint": "msec",
                 "stats.max": "200.00",
             },
-            "mem": {"current": mem_current, "capacity": "8589934592", "pct": "50.00"},
+            "mem": {
+                "current": mem_current,
+                "capacity": "8589934592",
+                "pct": "50.00",
+                "unit_hint": "bytes",
+            },
         },
-        "devices": {"cpu_util": {"0": {"current": "75.00", "pct": "75.00"}}},
+        "devices": {"cpu_util": {"0": {"current": "75.00", "capacity": None, "pct": "75.00"}}},
     }
     packed: bytes = msgpack.packb(stat, use_bin_type=True)
     return packed
