@@ -30,6 +30,7 @@ from ai.backend.manager.clients.agent.pool import AgentClientPool
 from ai.backend.manager.clients.agent.settings import AgentRPCSettings
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
+from ai.backend.manager.clients.storage_proxy import StorageProxyPool, StorageProxySettings
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import (
@@ -104,6 +105,7 @@ class RootContext:
     events: EventProducer
     dispatcher: EventDispatcher
     agent_pool: AgentClientPool
+    storage_proxies: StorageProxyPool
     sessions: SessionRepository
     launcher: SessionLauncher
     coordinator: SchedulingCoordinator
@@ -187,6 +189,10 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         )
         stack.push_async_callback(agent_pool.close)
 
+        # Storage proxies: read from etcd's `volumes/` on demand (no restart to add one).
+        storage_proxies = StorageProxyPool(etcd, StorageProxySettings())
+        stack.push_async_callback(storage_proxies.close)
+
         # Sessions: the repository, the launcher that talks to agents, the scheduling loop.
         sessions = SessionRepository(engine)
         images = SessionImages(ImageService(ImageRepository(engine)))
@@ -268,7 +274,13 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             announcement=AnnouncementService(etcd),
             session=session_service,
         )
-        admin_deps = AdminDeps(config=config, db=engine, etcd=etcd, keypair_cache=keypair_cache)
+        admin_deps = AdminDeps(
+            config=config,
+            db=engine,
+            etcd=etcd,
+            keypair_cache=keypair_cache,
+            storage_proxies=storage_proxies,
+        )
         yield RootContext(
             config=config,
             etcd=etcd,
@@ -282,6 +294,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,
+            storage_proxies=storage_proxies,
             sessions=sessions,
             launcher=launcher,
             coordinator=coordinator,
