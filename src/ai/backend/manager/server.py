@@ -77,6 +77,8 @@ from ai.backend.manager.services.session.images import SessionImages
 from ai.backend.manager.services.session.notifier import SessionChangeNotifier
 from ai.backend.manager.services.session.service import SessionService
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.services.vfolder.processors import build_vfolder_service
+from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 
@@ -113,6 +115,7 @@ class RootContext:
     session_events: SessionEventHub
     rate_limiter: RateLimiter
     idle_checker: IdleChecker
+    vfolder_reconciler: VFolderReconciler
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -270,16 +273,19 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             lock_redis=redis_lock,
         )
 
-        services = Services(
-            announcement=AnnouncementService(etcd),
-            session=session_service,
-        )
         admin_deps = AdminDeps(
             config=config,
             db=engine,
             etcd=etcd,
             keypair_cache=keypair_cache,
             storage_proxies=storage_proxies,
+        )
+        # Virtual folders, and the reconciler that finishes what a crash left half done.
+        vfolder_service = build_vfolder_service(admin_deps)
+        services = Services(
+            announcement=AnnouncementService(etcd),
+            session=session_service,
+            vfolder=vfolder_service,
         )
         yield RootContext(
             config=config,
@@ -302,6 +308,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             session_events=session_events,
             rate_limiter=rate_limiter,
             idle_checker=idle_checker,
+            vfolder_reconciler=VFolderReconciler(vfolder_service),
         )
 
 
@@ -349,6 +356,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.idle_checker.stop)
         root.liveness.start()
         stack.push_async_callback(root.liveness.stop)
+        root.vfolder_reconciler.start()
+        stack.push_async_callback(root.vfolder_reconciler.stop)
 
         await _start_site(
             metrics_runner,

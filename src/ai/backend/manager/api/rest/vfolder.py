@@ -241,7 +241,7 @@ async def list_folders(request: web.Request) -> web.Response:
         if key in request.query and key not in raw:
             raw[key] = request.query[key]
     body = _parse(ListFoldersBody, raw)
-    found = await api_context(request).processors.vfolder.list.run(
+    found = await api_context(request).processors.vfolder.list_folders.run(
         ListVFoldersAction(requester=current_user(request), all=body.all, group_id=body.group_id)
     )
     return web.json_response([folder_json(a) for a in found])

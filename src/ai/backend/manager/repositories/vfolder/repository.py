@@ -195,9 +195,7 @@ class VFolderRepository:
             .where(vfolders.c.name == name, self._accessible_condition(caller.user_uuid))
             .order_by(
                 sa.case((vfolders.c.status.in_(_DELETED), 2), else_=0)
-                + sa.case(
-                    (vfolders.c.status == VFolderOperationStatus.DELETE_PENDING, 1), else_=0
-                ),
+                + sa.case((vfolders.c.status == VFolderOperationStatus.DELETE_PENDING, 1), else_=0),
                 sa.case(
                     (vfolders.c.user == caller.user_uuid, 0),
                     (vfolders.c.ownership_type == VFolderOwnershipType.GROUP, 1),
@@ -243,7 +241,11 @@ class VFolderRepository:
         if not scope.include_deleted:
             conditions.append(
                 vfolders.c.status.not_in(
-                    [*_DELETED, VFolderOperationStatus.DELETE_PENDING, VFolderOperationStatus.CREATING]
+                    [
+                        *_DELETED,
+                        VFolderOperationStatus.DELETE_PENDING,
+                        VFolderOperationStatus.CREATING,
+                    ]
                 )
             )
         return conditions
@@ -390,9 +392,7 @@ class VFolderRepository:
         now = datetime.now(UTC)
         try:
             async with begin(self._engine) as conn:
-                await conn.execute(
-                    sa.select(sa.func.pg_advisory_xact_lock(_owner_lock_key(owner)))
-                )
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_owner_lock_key(owner))))
                 taken = await conn.scalar(
                     sa.select(sa.func.count())
                     .select_from(vfolders)
@@ -561,9 +561,7 @@ class VFolderRepository:
             )
         try:
             async with begin(self._engine) as conn:
-                await conn.execute(
-                    sa.select(sa.func.pg_advisory_xact_lock(_owner_lock_key(owner)))
-                )
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_owner_lock_key(owner))))
                 taken = await conn.scalar(
                     sa.select(sa.func.count())
                     .select_from(vfolders)
@@ -577,9 +575,7 @@ class VFolderRepository:
                     sa.update(vfolders).where(vfolders.c.id == folder.id).values(name=new_name)
                 )
         except IntegrityError as e:
-            raise VFolderAlreadyExists(
-                f"A virtual folder named {new_name!r} already exists"
-            ) from e
+            raise VFolderAlreadyExists(f"A virtual folder named {new_name!r} already exists") from e
 
     async def update_options(
         self,

@@ -29,7 +29,6 @@ from ai.backend.manager.actions.vfolder import (
     TrashVFolderAction,
     UpdateVFolderOptionsAction,
 )
-from ai.backend.manager.clients.storage_proxy import StorageProxyPool
 from ai.backend.manager.data.storage import DirEntry
 from ai.backend.manager.data.vfolder import MkdirResult, ResolvedMount, UploadTicket, VFolderAccess
 from ai.backend.manager.metrics.registry import ManagerMetrics
@@ -42,7 +41,7 @@ from ai.backend.manager.services.vfolder.service import VFolderService
 @dataclass(frozen=True)
 class VFolderProcessors:
     create: ActionProcessor[CreateVFolderAction, VFolderAccess]
-    list: ActionProcessor[ListVFoldersAction, list[VFolderAccess]]
+    list_folders: ActionProcessor[ListVFoldersAction, list[VFolderAccess]]
     page: ActionProcessor[PageVFoldersAction, tuple[list[VFolderAccess], int]]
     get_by_ids: ActionProcessor[GetVFoldersByIdsAction, dict[uuid.UUID, VFolderAccess]]
     get_id: ActionProcessor[GetVFolderIdAction, VFolderAccess]
@@ -64,15 +63,17 @@ class VFolderProcessors:
     resolve_mounts: ActionProcessor[ResolveMountsAction, list[ResolvedMount]]
 
 
-def build_vfolder_service(deps: AdminDeps, proxies: StorageProxyPool) -> VFolderService:
-    return VFolderService(VFolderRepository(deps.db), StorageRepository(deps.db, deps.etcd), proxies)
+def build_vfolder_service(deps: AdminDeps) -> VFolderService:
+    return VFolderService(
+        VFolderRepository(deps.db), StorageRepository(deps.db, deps.etcd), deps.storage_proxies
+    )
 
 
 def build_vfolder_processors(service: VFolderService, metrics: ManagerMetrics) -> VFolderProcessors:
     s = service
     return VFolderProcessors(
         create=ActionProcessor(s.create, metrics=metrics),
-        list=ActionProcessor(s.list_folders, metrics=metrics),
+        list_folders=ActionProcessor(s.list_folders, metrics=metrics),
         page=ActionProcessor(s.page, metrics=metrics),
         get_by_ids=ActionProcessor(s.get_by_ids, metrics=metrics),
         get_id=ActionProcessor(s.get_id, metrics=metrics),

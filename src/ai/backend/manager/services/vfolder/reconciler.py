@@ -17,6 +17,10 @@ class VFolderReconciler:
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
 
+    async def run_once(self) -> int:
+        """One round now (tests; operators' tools): the number of folders fixed."""
+        return await self._service.reconcile()
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="vfolder-reconciler")

@@ -15,6 +15,7 @@ two in step when something fails:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -343,9 +344,7 @@ class VFolderService:
         await self._require_host_permission(
             action.requester, access.folder, VFolderHostPermission.DELETE
         )
-        await self._repository.transition(
-            access.folder.id, expect=TRASHABLE, to=S.DELETE_PENDING
-        )
+        await self._repository.transition(access.folder.id, expect=TRASHABLE, to=S.DELETE_PENDING)
 
     async def restore(self, action: RestoreVFolderAction) -> None:
         access = await self._repository.get_access(action.folder_id, caller_of(action.requester))
@@ -547,10 +546,8 @@ class VFolderService:
         for folder in await self._repository.stale([S.CREATING, S.DELETE_ONGOING], older_than):
             try:
                 proxy, volume = await self._proxy(folder.host)
-                try:
+                with contextlib.suppress(StorageProxyObjectNotFound):
                     await proxy.delete_folder(volume, _vfid(folder))
-                except StorageProxyObjectNotFound:
-                    pass
             except Exception as e:
                 log.warning("reconciling folder %s: its proxy failed (%s); later", folder.id, e)
                 continue
