@@ -59,7 +59,11 @@ from ai.backend.manager.data.vfolder import (
     permission_covers,
 )
 from ai.backend.manager.errors.base import InvalidAPIParameters
-from ai.backend.manager.errors.storage import StorageProxyError, StorageProxyObjectNotFound
+from ai.backend.manager.errors.storage import (
+    StorageProxyError,
+    StorageProxyObjectNotFound,
+    StorageProxyUnavailable,
+)
 from ai.backend.manager.errors.vfolder import (
     VFolderBadStatus,
     VFolderInvalidParameter,
@@ -325,7 +329,7 @@ class VFolderService:
             try:
                 proxy, volume = await self._proxy(folder.host)
                 usage = await proxy.get_folder_usage(volume, _vfid(folder))
-            except StorageProxyError as e:
+            except (StorageProxyError, StorageProxyUnavailable) as e:
                 log.info("folder usage of %s unavailable: %s", folder.id, e)
             else:
                 num_files, used = usage.file_count, usage.used_bytes
