@@ -24,11 +24,14 @@ import pytest_asyncio
 import sqlalchemy as sa
 import yarl
 
+from ai.backend.manager.actions.vfolder import ResolveMountsAction
+from ai.backend.manager.errors.base import BackendAIError
 from ai.backend.manager.models.group import association_groups_users, groups
 from ai.backend.manager.models.resource_policy import user_resource_policies
 from ai.backend.manager.models.scaling_group import scaling_groups
 from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.vfolder import vfolder_permissions, vfolders
+from ai.backend.manager.services.auth.types import AuthenticatedUser
 from tests.integration.conftest import RunningManager
 from tests.signing import signed_headers
 from tests.storage_proxy_harness import StorageProxy
@@ -776,3 +779,44 @@ async def test_gql_list_statement_count_is_constant(api: Api, manager: RunningMa
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert large == small
+
+
+# --- mounts, for session creation -----------------------------------------------------------------
+
+
+async def test_resolve_mounts_for_session_creation(
+    api: Api, manager: RunningManager, storage_proxy: StorageProxy
+) -> None:
+    def as_user(user_uuid: uuid.UUID, email: str, access_key: str) -> AuthenticatedUser:
+        return AuthenticatedUser(
+            access_key=access_key,
+            is_admin=False,
+            resource_policy="default",
+            rate_limit=30000,
+            user_uuid=user_uuid,
+            email=email,
+            role="user",
+            domain_name="default",
+        )
+
+    owner = as_user(USER_UUID, "user@lablup.com", USER["access_key"])
+    other = as_user(USER2_UUID, "user2@lablup.com", USER2["access_key"])
+    own = await api.create()
+    project = await api.create(group="default", permission="ro")
+    resolve = manager.root.processors.vfolder.resolve_mounts
+    mounts = await resolve.run(
+        ResolveMountsAction(requester=owner, names=[own["name"], project["id"]])
+    )
+    assert [m.name for m in mounts] == [own["name"], project["name"]]
+    assert mounts[0].permission == "wd" and mounts[1].permission == "ro"
+    assert mounts[0].vfid == f"{own['quota_scope_id']}/{own['id']}"
+    assert Path(mounts[0].host_path) == folder_dir(storage_proxy, own["quota_scope_id"], own["id"])
+    assert mounts[1].host == storage_proxy.host
+
+    with pytest.raises(BackendAIError) as refused:
+        await resolve.run(ResolveMountsAction(requester=other, names=[own["name"]]))
+    assert refused.value.status_code == 404
+    await api.ok("DELETE", "/folders", {"id": own["id"]})
+    with pytest.raises(BackendAIError) as trashed:
+        await resolve.run(ResolveMountsAction(requester=owner, names=[own["id"]]))
+    assert trashed.value.status_code == 409

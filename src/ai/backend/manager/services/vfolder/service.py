@@ -256,8 +256,12 @@ class VFolderService:
         )
         try:
             await proxy.create_folder(volume, _vfid(record), options=options)
-        except BaseException:
-            # the proxy refused or did not answer: nothing of the folder remains
+        except BaseException as e:
+            # the proxy refused or did not answer: nothing of the folder remains (a timeout
+            # may still have made the directory: ask the proxy to remove it, best effort)
+            if not isinstance(e, StorageProxyError):
+                with contextlib.suppress(Exception):
+                    await proxy.delete_folder(volume, _vfid(record))
             await self._repository.delete_row(record.id)
             raise
         ready = await self._repository.transition(record.id, expect=[S.CREATING], to=S.READY)
