@@ -30,6 +30,7 @@ from ai.backend.manager.clients.agent.pool import AgentClientPool
 from ai.backend.manager.clients.agent.settings import AgentRPCSettings
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
+from ai.backend.manager.clients.storage_proxy import StorageProxyPool, StorageProxySettings
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import (
@@ -105,6 +106,7 @@ class RootContext:
     events: EventProducer
     dispatcher: EventDispatcher
     agent_pool: AgentClientPool
+    storage_proxies: StorageProxyPool
     sessions: SessionRepository
     session_changes: SessionChangeNotifier
     launcher: SessionLauncher
@@ -191,6 +193,10 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             AgentRPCSettings(keepalive_timeout=config.manager.agent_rpc_keepalive_timeout)
         )
         stack.push_async_callback(agent_pool.close)
+
+        # Storage proxies: read from etcd's `volumes/` on demand (no restart to add one).
+        storage_proxies = StorageProxyPool(etcd, StorageProxySettings())
+        stack.push_async_callback(storage_proxies.close)
 
         # Sessions: the repository, the launcher that talks to agents, the scheduling loop.
         sessions = SessionRepository(engine)
@@ -281,6 +287,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             etcd=etcd,
             keypair_cache=keypair_cache,
             check_presets_cache=check_presets_cache,
+            storage_proxies=storage_proxies,
         )
         yield RootContext(
             config=config,
@@ -295,6 +302,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,
+            storage_proxies=storage_proxies,
             sessions=sessions,
             session_changes=notifier,
             launcher=launcher,
