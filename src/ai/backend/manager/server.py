@@ -78,6 +78,7 @@ from ai.backend.manager.services.session.images import SessionImages
 from ai.backend.manager.services.session.notifier import SessionChangeNotifier
 from ai.backend.manager.services.session.service import SessionService
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.services.vfolder.mounts import SessionMountResolver
 from ai.backend.manager.services.vfolder.processors import build_vfolder_service
 from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
@@ -235,6 +236,16 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             terminator=launcher,
             etcd=etcd,
         )
+        admin_deps = AdminDeps(
+            config=config,
+            db=engine,
+            etcd=etcd,
+            keypair_cache=keypair_cache,
+            check_presets_cache=check_presets_cache,
+            storage_proxies=storage_proxies,
+        )
+        # Virtual folders, and the reconciler that finishes what a crash left half done.
+        vfolder_service = build_vfolder_service(admin_deps)
         session_service = SessionService(
             sessions=sessions,
             lookup=SessionLookupRepository(engine),
@@ -243,6 +254,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             waiter=waiter,
             on_enqueued=notifier.enqueued,
             on_access=access_tracker.touch,
+            mounts=SessionMountResolver(vfolder_service.resolve_mounts),
         )
         notifier.on_enqueued(coordinator.wake)
         register_session_event_handlers(dispatcher, SessionEventHandlers(launcher, sessions))
@@ -281,16 +293,6 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             backlog_since=dispatcher.backlog_since,
         )
 
-        admin_deps = AdminDeps(
-            config=config,
-            db=engine,
-            etcd=etcd,
-            keypair_cache=keypair_cache,
-            check_presets_cache=check_presets_cache,
-            storage_proxies=storage_proxies,
-        )
-        # Virtual folders, and the reconciler that finishes what a crash left half done.
-        vfolder_service = build_vfolder_service(admin_deps)
         services = Services(
             announcement=AnnouncementService(etcd),
             session=session_service,
