@@ -30,6 +30,7 @@ from ai.backend.manager.clients.agent.pool import AgentClientPool
 from ai.backend.manager.clients.agent.settings import AgentRPCSettings
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
+from ai.backend.manager.clients.storage_proxy import StorageProxyPool, StorageProxySettings
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import (
@@ -79,6 +80,9 @@ from ai.backend.manager.services.session.images import SessionImages
 from ai.backend.manager.services.session.notifier import SessionChangeNotifier
 from ai.backend.manager.services.session.service import SessionService
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.services.vfolder.mounts import SessionMountResolver
+from ai.backend.manager.services.vfolder.processors import build_vfolder_service
+from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 
@@ -107,6 +111,7 @@ class RootContext:
     events: EventProducer
     dispatcher: EventDispatcher
     agent_pool: AgentClientPool
+    storage_proxies: StorageProxyPool
     sessions: SessionRepository
     session_changes: SessionChangeNotifier
     launcher: SessionLauncher
@@ -115,6 +120,7 @@ class RootContext:
     session_events: SessionEventHub
     rate_limiter: RateLimiter
     idle_checker: IdleChecker
+    vfolder_reconciler: VFolderReconciler
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -194,6 +200,10 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         )
         stack.push_async_callback(agent_pool.close)
 
+        # Storage proxies: read from etcd's `volumes/` on demand (no restart to add one).
+        storage_proxies = StorageProxyPool(etcd, StorageProxySettings())
+        stack.push_async_callback(storage_proxies.close)
+
         # Sessions: the repository, the launcher that talks to agents, the scheduling loop.
         sessions = SessionRepository(engine)
         images = SessionImages(ImageService(ImageRepository(engine)))
@@ -228,6 +238,16 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             terminator=launcher,
             etcd=etcd,
         )
+        admin_deps = AdminDeps(
+            config=config,
+            db=engine,
+            etcd=etcd,
+            keypair_cache=keypair_cache,
+            check_presets_cache=check_presets_cache,
+            storage_proxies=storage_proxies,
+        )
+        # Virtual folders, and the reconciler that finishes what a crash left half done.
+        vfolder_service = build_vfolder_service(admin_deps)
         session_service = SessionService(
             sessions=sessions,
             lookup=SessionLookupRepository(engine),
@@ -236,6 +256,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             waiter=waiter,
             on_enqueued=notifier.enqueued,
             on_access=access_tracker.touch,
+            mounts=SessionMountResolver(vfolder_service.resolve_mounts),
         )
         notifier.on_enqueued(coordinator.wake)
         register_session_event_handlers(dispatcher, SessionEventHandlers(launcher, sessions))
@@ -275,18 +296,13 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             node_id=manager_id,
             heartbeat_timeout=config.manager.heartbeat_timeout,
             lock_redis=redis_lock,
+            backlog_since=dispatcher.backlog_since,
         )
 
         services = Services(
             announcement=AnnouncementService(etcd),
             session=session_service,
-        )
-        admin_deps = AdminDeps(
-            config=config,
-            db=engine,
-            etcd=etcd,
-            keypair_cache=keypair_cache,
-            check_presets_cache=check_presets_cache,
+            vfolder=vfolder_service,
         )
         yield RootContext(
             config=config,
@@ -301,6 +317,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,
+            storage_proxies=storage_proxies,
             sessions=sessions,
             session_changes=notifier,
             launcher=launcher,
@@ -309,6 +326,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             session_events=session_events,
             rate_limiter=rate_limiter,
             idle_checker=idle_checker,
+            vfolder_reconciler=VFolderReconciler(vfolder_service),
         )
 
 
@@ -356,6 +374,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.idle_checker.stop)
         root.liveness.start()
         stack.push_async_callback(root.liveness.stop)
+        root.vfolder_reconciler.start()
+        stack.push_async_callback(root.vfolder_reconciler.stop)
 
         await _start_site(
             metrics_runner,
