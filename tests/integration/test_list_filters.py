@@ -41,6 +41,7 @@ from tests.integration.test_admin_catalog import (  # noqa: F401 (fixtures)
     AGENT_LIST,
     STORAGE_LIST,
     fake_agents,
+    keep_volumes,
     volumes_config,
 )
 
