@@ -241,7 +241,6 @@ def test_step43_user_sees_only_their_own(client: ClientRunner, state: dict[str, 
     for command in (
         ("admin", "user", "list"),
         ("admin", "keypair", "list"),
-        ("admin", "keypair-resource-policy", "list"),
         ("admin", "user", "info", "-e", "admin@lablup.com"),
         ("admin", "domain", "list"),
     ):
@@ -252,6 +251,10 @@ def test_step43_user_sees_only_their_own(client: ClientRunner, state: dict[str, 
         assert ADMIN_SECRET_KEY not in output
     listing = client.run("admin", "user", "list", **me)
     assert "administrators" in listing.stdout + listing.stderr
+    # as in the reference, a user lists the resource policies of their own keypairs only
+    # (the main keypair's default one and step 16's)
+    policies = _json_items(client, "admin", "keypair-resource-policy", "list", **me)
+    assert {p["name"] for p in policies} == {"default", POLICY}
 
 
 # --- E. teardown --------------------------------------------------------------------------------
