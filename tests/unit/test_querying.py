@@ -284,3 +284,14 @@ def test_memory_compares_times_and_enums() -> None:
     assert fields.filter(rows, 'at >= "2026-02-01T00:00:00Z"') == rows[1:]
     assert fields.filter(rows, 'color == "dark_blue"') == rows[1:]
     assert fields.filter(rows, 'color in ["RED"]') == rows[:1]
+
+
+def test_overlong_or_overdeep_expressions_are_refused_not_crashed() -> None:
+    chain = " & ".join(f'name == "{i}"' for i in range(150))
+    assert len(FIELDS.where(chain)) == 1
+    with pytest.raises(InvalidQueryExpression, match="nests more than"):
+        parse_filter("&".join('name=="x"' for _ in range(500)))
+    with pytest.raises(InvalidQueryExpression, match="nests more than"):
+        parse_filter("(" * 300 + 'name == "x"' + ")" * 300)
+    with pytest.raises(InvalidQueryExpression, match="too long"):
+        parse_filter('name == "' + "x" * 20000 + '"')

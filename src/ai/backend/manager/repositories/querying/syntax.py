@@ -169,11 +169,22 @@ def _expects_value(previous: _Token) -> bool:
 # --- filters ------------------------------------------------------------------------------------
 
 
+# How deeply expressions may nest (each `&`/`|`/`!` and each parenthesis is a level): far more
+# than any hand-written filter needs, and far from Python's recursion limit.
+MAX_DEPTH = 200
+MAX_LENGTH = 16 * 1024
+
+
 class _FilterParser:
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_LENGTH:
+            raise InvalidQueryExpression(
+                f"The filter expression is too long ({len(text)} characters; at most {MAX_LENGTH})"
+            )
         self._text = text
         self._tokens = _tokenize(text, "filter")
         self._at = 0
+        self._depth = 0
 
     def _peek(self) -> _Token:
         return self._tokens[self._at]
@@ -202,17 +213,25 @@ class _FilterParser:
         return expr
 
     def _expression(self) -> Expr:
-        token = self._peek()
-        if self._is_symbol(token, "!"):
-            self._next()
-            return Not(self._expression())
-        left = self._primary()
-        connective = self._peek()
-        if self._is_symbol(connective, "&", "|"):
-            self._next()
-            right = self._expression()
-            return And(left, right) if connective.text == "&" else Or(left, right)
-        return left
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise self._error(
+                self._peek(), f"the expression nests more than {MAX_DEPTH} levels deep"
+            )
+        try:
+            token = self._peek()
+            if self._is_symbol(token, "!"):
+                self._next()
+                return Not(self._expression())
+            left = self._primary()
+            connective = self._peek()
+            if self._is_symbol(connective, "&", "|"):
+                self._next()
+                right = self._expression()
+                return And(left, right) if connective.text == "&" else Or(left, right)
+            return left
+        finally:
+            self._depth -= 1
 
     def _primary(self) -> Expr:
         token = self._next()
