@@ -26,6 +26,12 @@ from ai.backend.manager.actions.processors import Processors, Services, build_pr
 from ai.backend.manager.api.app import build_api_app
 from ai.backend.manager.api.context import APIContext
 from ai.backend.manager.api.middlewares.request_id import RequestIdLogFilter
+from ai.backend.manager.bgtask import (
+    BackgroundTaskRegistry,
+    BgtaskEventHub,
+    TaskEvents,
+    register_bgtask_relays,
+)
 from ai.backend.manager.clients.agent.pool import AgentClientPool
 from ai.backend.manager.clients.agent.settings import AgentRPCSettings
 from ai.backend.manager.clients.etcd import EtcdClient
@@ -111,6 +117,9 @@ class RootContext:
     session_events: SessionEventHub
     rate_limiter: RateLimiter
     idle_checker: IdleChecker
+    # background tasks run by this process, and the events of every task for their followers
+    bgtasks: BackgroundTaskRegistry
+    task_events: TaskEvents
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -234,6 +243,13 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         session_events = SessionEventHub()
         register_session_event_relays(dispatcher, session_events)
 
+        # Background tasks: ours publish through the producer; everyone's reach the hub.
+        bgtasks = BackgroundTaskRegistry(events, source=manager_id)
+        stack.push_async_callback(bgtasks.shutdown)
+        bgtask_hub = BgtaskEventHub()
+        register_bgtask_relays(dispatcher, bgtask_hub)
+        task_events = TaskEvents(bgtask_hub, events)
+
         # Agents: registry from heartbeats, liveness, and what happens when one goes away.
         last_seen = AgentLastSeen(redis_live)
         agent_service = AgentService(
@@ -289,6 +305,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             session_events=session_events,
             rate_limiter=rate_limiter,
             idle_checker=idle_checker,
+            bgtasks=bgtasks,
+            task_events=task_events,
         )
 
 
@@ -318,6 +336,7 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
                     rate_limiter=root.rate_limiter,
                 ),
                 root.session_events,
+                task_events=root.task_events,
             ),
             access_log=None,
             shutdown_timeout=10.0,
