@@ -36,6 +36,7 @@ from ai.backend.manager.clients.agent.pool import AgentClientPool
 from ai.backend.manager.clients.agent.settings import AgentRPCSettings
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
+from ai.backend.manager.clients.storage_proxy import StorageProxyPool, StorageProxySettings
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import (
@@ -82,6 +83,8 @@ from ai.backend.manager.services.session.images import SessionImages
 from ai.backend.manager.services.session.notifier import SessionChangeNotifier
 from ai.backend.manager.services.session.service import SessionService
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.services.vfolder.processors import build_vfolder_service
+from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 
@@ -110,6 +113,7 @@ class RootContext:
     events: EventProducer
     dispatcher: EventDispatcher
     agent_pool: AgentClientPool
+    storage_proxies: StorageProxyPool
     sessions: SessionRepository
     launcher: SessionLauncher
     coordinator: SchedulingCoordinator
@@ -120,6 +124,7 @@ class RootContext:
     # background tasks run by this process, and the events of every task for their followers
     bgtasks: BackgroundTaskRegistry
     task_events: TaskEvents
+    vfolder_reconciler: VFolderReconciler
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -195,6 +200,10 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             AgentRPCSettings(keepalive_timeout=config.manager.agent_rpc_keepalive_timeout)
         )
         stack.push_async_callback(agent_pool.close)
+
+        # Storage proxies: read from etcd's `volumes/` on demand (no restart to add one).
+        storage_proxies = StorageProxyPool(etcd, StorageProxySettings())
+        stack.push_async_callback(storage_proxies.close)
 
         # Sessions: the repository, the launcher that talks to agents, the scheduling loop.
         sessions = SessionRepository(engine)
@@ -280,11 +289,20 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             lock_redis=redis_lock,
         )
 
+        admin_deps = AdminDeps(
+            config=config,
+            db=engine,
+            etcd=etcd,
+            keypair_cache=keypair_cache,
+            storage_proxies=storage_proxies,
+        )
+        # Virtual folders, and the reconciler that finishes what a crash left half done.
+        vfolder_service = build_vfolder_service(admin_deps)
         services = Services(
             announcement=AnnouncementService(etcd),
             session=session_service,
+            vfolder=vfolder_service,
         )
-        admin_deps = AdminDeps(config=config, db=engine, etcd=etcd, keypair_cache=keypair_cache)
         yield RootContext(
             config=config,
             etcd=etcd,
@@ -298,6 +316,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,
+            storage_proxies=storage_proxies,
             sessions=sessions,
             launcher=launcher,
             coordinator=coordinator,
@@ -307,6 +326,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             idle_checker=idle_checker,
             bgtasks=bgtasks,
             task_events=task_events,
+            vfolder_reconciler=VFolderReconciler(vfolder_service),
         )
 
 
@@ -355,6 +375,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.idle_checker.stop)
         root.liveness.start()
         stack.push_async_callback(root.liveness.stop)
+        root.vfolder_reconciler.start()
+        stack.push_async_callback(root.vfolder_reconciler.stop)
 
         await _start_site(
             metrics_runner,
