@@ -85,6 +85,7 @@ from ai.backend.manager.services.session.service import SessionService
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
 from ai.backend.manager.services.vfolder.processors import build_vfolder_service
 from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
+from ai.backend.manager.services.vfolder_sharing.processors import build_vfolder_sharing_service
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 
@@ -302,6 +303,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             announcement=AnnouncementService(etcd),
             session=session_service,
             vfolder=vfolder_service,
+            vfolder_sharing=build_vfolder_sharing_service(admin_deps, bgtasks, task_events),
         )
         yield RootContext(
             config=config,

@@ -24,6 +24,7 @@ from ai.backend.manager.api.rest import (
     scaling_group,
     session,
     vfolder,
+    vfolder_sharing,
 )
 from ai.backend.manager.bgtask.follow import TaskEvents
 from ai.backend.manager.services.session.event_hub import SessionEventHub
@@ -55,6 +56,8 @@ def build_api_app(
     scaling_group.register_routes(app)
     config.register_routes(app)
     resource.register_routes(app)
+    # sharing first: its fixed paths (`/folders/invitations/...`) before `/folders/{vf}`
+    vfolder_sharing.register_routes(app)
     vfolder.register_routes(app)
     app[events.SESSION_EVENT_HUB] = session_events
     if task_events is not None:
