@@ -3,6 +3,7 @@ against a real manager and the real storage proxy."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import shutil
@@ -391,3 +392,46 @@ async def test_a_failed_clone_leaves_no_folder(api: Api, storage_proxy: StorageP
     assert [name for name, _ in events][-2:] == ["bgtask_failed", "server_close"], events
     assert events[-2][1]["message"]
     assert (await api.info("user", started["id"]))[0] == 404
+
+
+async def _wait_status(api: Api, folder: str, wanted: int, status: str | None = None) -> Any:
+    for _ in range(100):
+        code, info = await api.info("user", folder)
+        if code == wanted and (status is None or info["status"] == status):
+            return info
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{folder} never reached {wanted} {status}: {code} {info}")
+
+
+async def test_a_proxys_clone_report_settles_the_copy(
+    api: Api, storage_proxy: StorageProxy
+) -> None:
+    """Whichever manager hears the proxy's anycast settles a CLONING copy (the one that
+    started the clone may be gone)."""
+    from ai.backend.manager.events.vfolder_clone import (
+        VFolderCloneFailureEvent,
+        VFolderCloneSuccessEvent,
+    )
+    from ai.backend.manager.repositories.vfolder import VFolderRepository
+    from ai.backend.manager.types import VFolderOperationStatus as S
+
+    folders = VFolderRepository(api.manager.root.db)
+    done, failed = await api.create("user", _name("settled")), await api.create("user", _name("x"))
+    for folder in (done, failed):
+        await folders.transition(uuid.UUID(folder), expect=[S.READY], to=S.CLONING)
+    scope = "user:dfa9da54-4b28-432f-be29-c0d680c7a412"
+    events = api.manager.root.events
+    await events.anycast(
+        VFolderCloneSuccessEvent(vfid="src", dst_vfid=f"{scope}/{uuid.UUID(done).hex}"),
+        source="storage-proxy",
+    )
+    await events.anycast(
+        VFolderCloneFailureEvent(
+            vfid="src", dst_vfid=f"{scope}/{uuid.UUID(failed).hex}", message="disk full"
+        ),
+        source="storage-proxy",
+    )
+    await _wait_status(api, done, 200, "ready")
+    await _wait_status(api, failed, 404)
+    hex_id = uuid.UUID(failed).hex
+    assert not [p for p in storage_proxy.volume_path.rglob(hex_id[4:]) if p.is_dir()]

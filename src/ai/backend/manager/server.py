@@ -52,6 +52,9 @@ from ai.backend.manager.event_dispatcher.handlers.session import (
     SessionEventHandlers,
     register_session_event_handlers,
 )
+from ai.backend.manager.event_dispatcher.handlers.vfolder_clone import (
+    register_vfolder_clone_handlers,
+)
 from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.metrics.scheduler import SchedulerMetrics
@@ -305,6 +308,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             vfolder=vfolder_service,
             vfolder_sharing=build_vfolder_sharing_service(admin_deps, bgtasks, task_events),
         )
+        processors = build_processors(services, agent_processors, admin_deps, metrics)
+        register_vfolder_clone_handlers(dispatcher, processors.vfolder_sharing)
         yield RootContext(
             config=config,
             etcd=etcd,
@@ -314,7 +319,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             metrics=metrics,
             auth=auth,
             keypair_usage=keypair_usage,
-            processors=build_processors(services, agent_processors, admin_deps, metrics),
+            processors=processors,
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,

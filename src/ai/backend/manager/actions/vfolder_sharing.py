@@ -125,3 +125,15 @@ class CloneVFolderAction(_SharingAction):
     usage_mode: VFolderUsageMode = VFolderUsageMode.GENERAL
     permission: VFolderPermission = VFolderPermission.READ_WRITE
     cloneable: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettleCloneAction(Action):
+    """A storage proxy reported the end of a copy: the copy becomes READY, or is removed."""
+
+    entity_type: ClassVar[str] = "vfolder"
+    operation_type: ClassVar[str] = "settle_clone"
+
+    target_id: uuid.UUID
+    succeeded: bool
+    message: str = ""

@@ -14,6 +14,7 @@ from ai.backend.manager.actions.vfolder_sharing import (
     LeaveVFolderAction,
     ListInvitationsAction,
     ListSharedVFoldersAction,
+    SettleCloneAction,
     ShareVFolderAction,
     UnshareVFolderAction,
     UpdateSharedVFolderAction,
@@ -41,6 +42,7 @@ class VFolderSharingProcessors:
     update_shared: ActionProcessor[UpdateSharedVFolderAction, None]
     change_ownership: ActionProcessor[ChangeVFolderOwnershipAction, None]
     clone: ActionProcessor[CloneVFolderAction, CloneStarted]
+    settle_clone: ActionProcessor[SettleCloneAction, None]
 
 
 def build_vfolder_sharing_service(
@@ -72,4 +74,5 @@ def build_vfolder_sharing_processors(
         update_shared=ActionProcessor(s.update_shared, metrics=metrics),
         change_ownership=ActionProcessor(s.change_ownership, metrics=metrics),
         clone=ActionProcessor(s.clone, metrics=metrics),
+        settle_clone=ActionProcessor(s.settle_clone, metrics=metrics),
     )

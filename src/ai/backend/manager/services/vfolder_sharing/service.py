@@ -31,6 +31,7 @@ from ai.backend.manager.actions.vfolder_sharing import (
     LeaveVFolderAction,
     ListInvitationsAction,
     ListSharedVFoldersAction,
+    SettleCloneAction,
     ShareVFolderAction,
     UnshareVFolderAction,
     UpdateSharedVFolderAction,
@@ -468,6 +469,22 @@ class VFolderSharingService:
                     if time.monotonic() - started > self._clone_silence_limit:
                         return None, "the storage proxy reports nothing of its clone task"
                     await asyncio.sleep(self._follow_interval)
+
+    async def settle_clone(self, action: SettleCloneAction) -> None:
+        """The proxy's own report of a clone's end; a copy no longer CLONING is left alone."""
+        try:
+            target = await self._folders.get(action.target_id)
+        except VFolderNotFound:
+            return
+        if target.status != S.CLONING:
+            return
+        if action.succeeded:
+            with contextlib.suppress(VFolderBadStatus, VFolderNotFound):
+                await self._folders.transition(target.id, expect=[S.CLONING], to=S.READY)
+            log.info("clone %s settled as ready by its proxy's report", target.id)
+        else:
+            log.info("clone %s failed on its proxy: %s", target.id, action.message)
+            await self._discard_clone(target)
 
     async def _discard_clone(self, target: VFolderRecord) -> None:
         """Remove what a failed clone left: the copy on the storage host, then the row."""
