@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ai.backend.manager.actions.base import Action
+from ai.backend.manager.data.vfolder_mount import MountRequest
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.types import ClusterMode, SessionStatus, SessionTypes
 
@@ -43,6 +44,7 @@ class CreateSessionAction(Action):
     scaling_group: str | None = None
     preopen_ports: list[int] = field(default_factory=list)
     agent_list: list[str] | None = None
+    mounts: MountRequest = field(default_factory=MountRequest)
 
 
 @dataclass(frozen=True)

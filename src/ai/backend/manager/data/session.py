@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ai.backend.manager.data.vfolder_mount import VFolderMount
 from ai.backend.manager.types import (
     ClusterMode,
     KernelStatus,
@@ -63,6 +64,7 @@ class SessionSpec:
     designated_agent_ids: list[str] | None
     dependencies: list[uuid.UUID]
     kernels: list[KernelSpec]
+    vfolder_mounts: list[VFolderMount] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,8 @@ class SessionRecord:
     agent_ids: list[str]
     kernels: list[KernelRecord]
     dependencies: list[uuid.UUID]
+    # the agent's `VFolderMount` JSON of each mounted folder
+    vfolder_mounts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def main_kernel(self) -> KernelRecord | None:

@@ -10,6 +10,7 @@ from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.storage_proxy import StorageProxyPool
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.repositories.keypair import KeypairCache
+from ai.backend.manager.repositories.resource_preset.cache import CheckPresetsCache
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,5 @@ class AdminDeps:
     keypair_cache: KeypairCache
     # the storage proxies of etcd's `volumes/proxies/...` (folders, volumes, files)
     storage_proxies: StorageProxyPool
+    # `check-presets` answers: dropped when allocations, agents or presets change
+    check_presets_cache: CheckPresetsCache

@@ -553,7 +553,7 @@ def _kernel_config(
         "resource_slots": {slot: str(amount) for slot, amount in kernel.occupied_slots.items()},
         "resource_opts": dict(kernel.resource_opts or {}),
         "environ": environ,
-        "mounts": [],
+        "mounts": list(session.vfolder_mounts),
         "package_directory": [],
         "idle_timeout": 0,
         "bootstrap_script": session.bootstrap_script,

@@ -31,6 +31,7 @@ from ai.backend.manager.actions.session import (
 from ai.backend.manager.api.context import api_context, current_user
 from ai.backend.manager.api.routing import read_json_object
 from ai.backend.manager.data.session import SessionRecord
+from ai.backend.manager.data.vfolder_mount import MountRequest
 from ai.backend.manager.errors.base import BackendAIError, InvalidAPIParameters
 from ai.backend.manager.services.session.creation import parse_duration_seconds
 from ai.backend.manager.types import ClusterMode, SessionTypes
@@ -55,6 +56,10 @@ class SessionConfigBody(BaseModel):
     resource_opts: dict[str, Any] | None = None
     scaling_group: str | None = Field(default=None, alias="scalingGroup")
     mounts: list[str] | None = None
+    mount_ids: list[str] | None = None
+    mount_map: dict[str, str] | None = None
+    mount_id_map: dict[str, str] | None = None
+    mount_options: dict[str, dict[str, Any] | None] | None = None
     preopen_ports: list[int] | None = None
     agent_list: list[str] | None = Field(default=None, alias="agentList")
 
@@ -142,6 +147,13 @@ async def create_session(request: web.Request) -> web.Response:
         scaling_group=config.scaling_group,
         preopen_ports=list(config.preopen_ports or []),
         agent_list=config.agent_list,
+        mounts=MountRequest(
+            names=[str(name) for name in config.mounts or []],
+            ids=[str(folder_id) for folder_id in config.mount_ids or []],
+            paths_by_name=dict(config.mount_map or {}),
+            paths_by_id=dict(config.mount_id_map or {}),
+            options={name: dict(opts or {}) for name, opts in (config.mount_options or {}).items()},
+        ),
     )
     result = await api_context(request).processors.session.create.run(action)
     return web.json_response(

@@ -66,6 +66,7 @@ class SessionRepository:
     async def enqueue(self, spec: SessionSpec) -> None:
         now = _now()
         history = {SessionStatus.PENDING.name: now.isoformat()}
+        mounts = [mount.to_wire() for mount in spec.vfolder_mounts]
         session_row = {
             "id": spec.session_id,
             "creation_id": spec.creation_id,
@@ -94,7 +95,7 @@ class SessionRepository:
             "designated_agent_ids": spec.designated_agent_ids,
             "status": SessionStatus.PENDING,
             "status_history": history,
-            "vfolder_mounts": [],
+            "vfolder_mounts": mounts,
             "options": {},
             "created_at": now,
         }
@@ -127,6 +128,9 @@ class SessionRepository:
                 "startup_command": spec.startup_command,
                 "preopen_ports": k.preopen_ports,
                 "environ": [f"{key}={value}" for key, value in spec.environ.items()],
+                "mounts": [mount.name for mount in spec.vfolder_mounts],
+                "mount_map": {mount.name: mount.kernel_path for mount in spec.vfolder_mounts},
+                "vfolder_mounts": mounts,
                 "status": KernelStatus.PENDING,
                 "status_changed": now,
                 "status_history": history,
@@ -242,18 +246,19 @@ class SessionRepository:
         if user_uuid is not None:
             conditions.append(sessions.c.user_uuid == user_uuid)
         where = sa.and_(sa.true(), *conditions)
+        count = sa.select(sa.func.count()).select_from(sessions).where(where)
+        # the total rides along with the page's ids (read apart only for an empty page)
+        page = (
+            sa.select(sessions.c.id, count.scalar_subquery().label("total"))
+            .where(where)
+            .order_by(sessions.c.created_at.desc(), sessions.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
         async with begin_readonly(self._engine) as conn:
-            total = await conn.scalar(sa.select(sa.func.count()).select_from(sessions).where(where))
-            ids = (
-                await conn.scalars(
-                    sa.select(sessions.c.id)
-                    .where(where)
-                    .order_by(sessions.c.created_at.desc(), sessions.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
-            return await self._load(conn, list(ids)), int(total or 0)
+            rows = (await conn.execute(page)).all()
+            total = rows[0].total if rows else await conn.scalar(count)
+            return await self._load(conn, [row.id for row in rows]), int(total or 0)
 
     async def _load(self, conn: AsyncConnection, ids: list[uuid.UUID]) -> list[SessionRecord]:
         if not ids:
@@ -650,4 +655,5 @@ def _session_record(
         agent_ids=list(row.agent_ids or []),
         kernels=kernel_records,
         dependencies=deps,
+        vfolder_mounts=list(row.vfolder_mounts or []),
     )

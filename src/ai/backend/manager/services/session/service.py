@@ -29,6 +29,7 @@ from ai.backend.manager.actions.session import (
     UploadSessionFilesAction,
 )
 from ai.backend.manager.data.session import KernelSpec, SessionRecord, SessionSpec
+from ai.backend.manager.data.vfolder_mount import MountRequest, VFolderMount
 from ai.backend.manager.errors.base import PermissionDenied
 from ai.backend.manager.errors.session import (
     InvalidSessionRequest,
@@ -79,6 +80,21 @@ class ImageResolver(Protocol):
     def minimum_slots(self, image: Any) -> Mapping[str, Decimal]: ...
 
 
+class VFolderMountResolver(Protocol):
+    async def resolve_mounts(
+        self,
+        *,
+        user_uuid: uuid.UUID,
+        user_role: str,
+        domain_name: str,
+        project_id: uuid.UUID,
+        request: MountRequest,
+    ) -> list[VFolderMount]:
+        """The folders `request` names, checked against what the user may mount, with the
+        host paths the storage proxies give for them."""
+        ...
+
+
 class SessionRuntime(Protocol):
     """What the service asks of the part that talks to agents (sokovan's launcher)."""
 
@@ -113,6 +129,7 @@ class SessionService:
         waiter: SessionStatusWaiter,
         on_enqueued: Callable[[SessionSpec], None],
         on_access: Callable[[uuid.UUID], Awaitable[None]] | None = None,
+        mounts: VFolderMountResolver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -123,6 +140,7 @@ class SessionService:
         self._on_enqueued = on_enqueued
         # marks the session as used (the idle checker reads it); called on every RPC-like call
         self._on_access = on_access
+        self._mounts = mounts
         self._clock = clock
 
     # --- who ----------------------------------------------------------------------------------
@@ -218,6 +236,18 @@ class SessionService:
                 f"{action.session_type.value} sessions"
             )
 
+        vfolder_mounts: list[VFolderMount] = []
+        if not action.mounts.empty:
+            if self._mounts is None:
+                raise InvalidSessionRequest("This manager cannot mount virtual folders")
+            vfolder_mounts = await self._mounts.resolve_mounts(
+                user_uuid=owner.user_uuid,
+                user_role=owner.role,
+                domain_name=domain_name,
+                project_id=project.id,
+                request=action.mounts,
+            )
+
         image = await self._images.resolve(action.image, action.architecture)
         slots = apply_image_minimums(
             parse_resources(action.resources), self._images.minimum_slots(image), DEFAULT_SLOTS
@@ -271,6 +301,7 @@ class SessionService:
             designated_agent_ids=action.agent_list,
             dependencies=dependencies,
             kernels=kernels,
+            vfolder_mounts=vfolder_mounts,
         )
         await self._sessions.enqueue(spec)
         self._on_enqueued(spec)

@@ -257,8 +257,10 @@ class ComputeSession:
                 {k.cluster_hostname: k.resource_opts or {} for k in session.kernels}
             ),
             service_ports=optional_json_string(main.service_ports if main is not None else None),
-            mounts=[],
-            vfolder_mounts=[],
+            mounts=[str(m.get("name", "")) for m in session.vfolder_mounts],
+            vfolder_mounts=[
+                str(m.get("vfid", "")).rpartition("/")[2] for m in session.vfolder_mounts
+            ],
             # Requested and occupied amounts are the same until actual usage is measured.
             occupying_slots=slots,
             occupied_slots=slots,
