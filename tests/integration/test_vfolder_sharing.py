@@ -195,6 +195,25 @@ async def test_reject_and_withdraw(api: Api) -> None:
     assert status == 400
 
 
+async def test_the_inviter_sees_and_changes_sent_invitations(api: Api) -> None:
+    name = _name("offered")
+    folder = await api.create("user", name)
+    await api.ok("user", "POST", f"/folders/{folder}/invite", {"user_ids": [EMAIL["user2"]]})
+    sent = await api.ok("user", "GET", "/folders/invitations/list-sent")
+    [inv] = [i for i in sent["invitations"] if i["vfolder_name"] == name]
+    assert inv["invitee"] == EMAIL["user2"] and inv["perm"] == "rw"
+    # only the inviter changes it
+    path = f"/folders/invitations/update/{inv['id']}"
+    assert (await api.call("user2", "POST", path, {"perm": "ro"}))[0] == 403
+    await api.ok("user", "POST", path, {"perm": "ro"})
+    [seen] = [i for i in await api.invitations("user2") if i["vfolder_name"] == name]
+    assert seen["perm"] == "ro"
+    await api.ok("user2", "POST", "/folders/invitations/accept", {"inv_id": inv["id"]})
+    assert (await api.info("user2", folder))[1]["permission"] == "ro"
+    # a settled invitation no longer changes
+    assert (await api.call("user", "POST", path, {"perm": "rw"}))[0] == 404
+
+
 async def test_accept_refuses_a_name_the_invitee_already_uses(api: Api) -> None:
     name = _name("same")
     folder = await api.create("user", name)

@@ -37,6 +37,23 @@ class ListInvitationsAction(_SharingAction):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ListSentInvitationsAction(_SharingAction):
+    """The pending invitations the requester sent."""
+
+    operation_type: ClassVar[str] = "search"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateInvitationAction(_SharingAction):
+    """The inviter changes the permission a pending invitation offers."""
+
+    operation_type: ClassVar[str] = "update"
+
+    invitation_id: uuid.UUID
+    permission: VFolderPermission
+
+
+@dataclass(frozen=True, kw_only=True)
 class AcceptInvitationAction(_SharingAction):
     operation_type: ClassVar[str] = "accept"
 

@@ -29,9 +29,11 @@ from ai.backend.manager.actions.vfolder_sharing import (
     InviteVFolderAction,
     LeaveVFolderAction,
     ListInvitationsAction,
+    ListSentInvitationsAction,
     ListSharedVFoldersAction,
     ShareVFolderAction,
     UnshareVFolderAction,
+    UpdateInvitationAction,
     UpdateSharedVFolderAction,
 )
 from ai.backend.manager.api.context import api_context, current_user
@@ -65,6 +67,10 @@ class InviteBody(_Body):
 
 class InvitationBody(_Body):
     inv_id: uuid.UUID = Field(validation_alias=AliasChoices("inv_id", "invitation_id"))
+
+
+class InvitationPermissionBody(_Body):
+    permission: VFolderPermission = Field(validation_alias=AliasChoices("perm", "permission"))
 
 
 class ShareBody(_Body):
@@ -169,6 +175,30 @@ async def list_invitations(request: web.Request) -> web.Response:
         ListInvitationsAction(requester=current_user(request))
     )
     return web.json_response({"invitations": [invitation_json(i) for i in found]})
+
+
+async def list_sent_invitations(request: web.Request) -> web.Response:
+    found = await api_context(request).processors.vfolder_sharing.list_sent_invitations.run(
+        ListSentInvitationsAction(requester=current_user(request))
+    )
+    return web.json_response({"invitations": [invitation_json(i) for i in found]})
+
+
+async def update_invitation(request: web.Request) -> web.Response:
+    raw = request.match_info["inv_id"]
+    try:
+        invitation_id = uuid.UUID(raw)
+    except ValueError:
+        raise InvalidAPIParameters(f"Not an invitation id: {raw!r}") from None
+    body = await _body(request, InvitationPermissionBody)
+    await api_context(request).processors.vfolder_sharing.update_invitation.run(
+        UpdateInvitationAction(
+            requester=current_user(request),
+            invitation_id=invitation_id,
+            permission=body.permission,
+        )
+    )
+    return web.json_response({"msg": f"vfolder invitation updated: {invitation_id}."})
 
 
 async def accept_invitation(request: web.Request) -> web.Response:
@@ -298,6 +328,9 @@ async def clone(request: web.Request) -> web.Response:
 def register_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/folders/invitations/list", list_invitations)
+    r.add_get("/folders/invitations/list-sent", list_sent_invitations)
+    r.add_get("/folders/invitations/list_sent", list_sent_invitations)
+    r.add_post("/folders/invitations/update/{inv_id}", update_invitation)
     r.add_post("/folders/invitations/accept", accept_invitation)
     r.add_delete("/folders/invitations/delete", delete_invitation)
     r.add_post("/folders/invitations/delete", delete_invitation)

@@ -220,10 +220,18 @@ class VFolderSharingRepository:
                 )
         return fresh
 
-    async def pending_invitations(self, invitee: str) -> list[InvitationRecord]:
-        """Pending invitations to `invitee` for folders not deleted, oldest first."""
+    async def pending_invitations(
+        self, *, invitee: str | None = None, inviter: str | None = None
+    ) -> list[InvitationRecord]:
+        """Pending invitations to `invitee` (or from `inviter`) for folders not deleted,
+        oldest first."""
+        party = (
+            vfolder_invitations.c.invitee == invitee
+            if invitee is not None
+            else vfolder_invitations.c.inviter == inviter
+        )
         query = _INVITATION_QUERY.where(
-            vfolder_invitations.c.invitee == invitee,
+            party,
             vfolder_invitations.c.state == _PENDING,
             vfolders.c.status.not_in(
                 [
@@ -305,6 +313,21 @@ class VFolderSharingRepository:
                 )
                 .values(state=VFolderInvitationState.ACCEPTED, modified_at=sa.func.now())
             )
+
+    async def set_invitation_permission(
+        self, invitation_id: uuid.UUID, permission: VFolderPermission
+    ) -> None:
+        async with begin(self._engine) as conn:
+            done = await conn.execute(
+                sa.update(vfolder_invitations)
+                .where(
+                    vfolder_invitations.c.id == invitation_id,
+                    vfolder_invitations.c.state == _PENDING,
+                )
+                .values(permission=permission, modified_at=sa.func.now())
+            )
+            if done.rowcount != 1:
+                raise VFolderInvitationNotFound(f"No pending invitation {invitation_id}")
 
     async def settle_invitation(
         self, invitation_id: uuid.UUID, state: VFolderInvitationState

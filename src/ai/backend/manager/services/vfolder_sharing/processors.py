@@ -13,10 +13,12 @@ from ai.backend.manager.actions.vfolder_sharing import (
     InviteVFolderAction,
     LeaveVFolderAction,
     ListInvitationsAction,
+    ListSentInvitationsAction,
     ListSharedVFoldersAction,
     SettleCloneAction,
     ShareVFolderAction,
     UnshareVFolderAction,
+    UpdateInvitationAction,
     UpdateSharedVFolderAction,
 )
 from ai.backend.manager.bgtask import BackgroundTaskRegistry, TaskEvents
@@ -33,6 +35,8 @@ from ai.backend.manager.services.vfolder_sharing.service import VFolderSharingSe
 class VFolderSharingProcessors:
     invite: ActionProcessor[InviteVFolderAction, list[str]]
     list_invitations: ActionProcessor[ListInvitationsAction, list[InvitationRecord]]
+    list_sent_invitations: ActionProcessor[ListSentInvitationsAction, list[InvitationRecord]]
+    update_invitation: ActionProcessor[UpdateInvitationAction, None]
     accept_invitation: ActionProcessor[AcceptInvitationAction, None]
     delete_invitation: ActionProcessor[DeleteInvitationAction, None]
     share: ActionProcessor[ShareVFolderAction, list[str]]
@@ -65,6 +69,8 @@ def build_vfolder_sharing_processors(
     return VFolderSharingProcessors(
         invite=ActionProcessor(s.invite, metrics=metrics),
         list_invitations=ActionProcessor(s.list_invitations, metrics=metrics),
+        list_sent_invitations=ActionProcessor(s.list_sent_invitations, metrics=metrics),
+        update_invitation=ActionProcessor(s.update_invitation, metrics=metrics),
         accept_invitation=ActionProcessor(s.accept_invitation, metrics=metrics),
         delete_invitation=ActionProcessor(s.delete_invitation, metrics=metrics),
         share=ActionProcessor(s.share, metrics=metrics),

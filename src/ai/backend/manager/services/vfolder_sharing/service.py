@@ -30,10 +30,12 @@ from ai.backend.manager.actions.vfolder_sharing import (
     InviteVFolderAction,
     LeaveVFolderAction,
     ListInvitationsAction,
+    ListSentInvitationsAction,
     ListSharedVFoldersAction,
     SettleCloneAction,
     ShareVFolderAction,
     UnshareVFolderAction,
+    UpdateInvitationAction,
     UpdateSharedVFolderAction,
 )
 from ai.backend.manager.bgtask import BackgroundTaskRegistry, TaskEvents, TaskReporter
@@ -203,7 +205,18 @@ class VFolderSharingService:
         )
 
     async def list_invitations(self, action: ListInvitationsAction) -> list[InvitationRecord]:
-        return await self._repository.pending_invitations(action.requester.email)
+        return await self._repository.pending_invitations(invitee=action.requester.email)
+
+    async def list_sent_invitations(
+        self, action: ListSentInvitationsAction
+    ) -> list[InvitationRecord]:
+        return await self._repository.pending_invitations(inviter=action.requester.email)
+
+    async def update_invitation(self, action: UpdateInvitationAction) -> None:
+        invitation = await self._pending(action.invitation_id)
+        if invitation.inviter != action.requester.email:
+            raise VFolderPermissionDenied("Only the inviter changes an invitation")
+        await self._repository.set_invitation_permission(invitation.id, action.permission)
 
     async def _pending(self, invitation_id: uuid.UUID) -> InvitationRecord:
         invitation = await self._repository.get_invitation(invitation_id)
