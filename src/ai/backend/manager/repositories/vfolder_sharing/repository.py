@@ -30,6 +30,7 @@ from ai.backend.manager.models.vfolder import (
     vfolders,
 )
 from ai.backend.manager.repositories.db import begin, begin_readonly
+from ai.backend.manager.repositories.vfolder.repository import _owner_lock_key
 from ai.backend.manager.types import (
     VFOLDER_DELETED_STATUSES,
     UserStatus,
@@ -95,6 +96,11 @@ async def _lock_folder(conn: AsyncConnection, folder_id: uuid.UUID) -> Any:
     if row is None:
         raise VFolderNotFound(f"No virtual folder {folder_id.hex}")
     return row
+
+
+async def _lock_owner(conn: AsyncConnection, owner: uuid.UUID) -> None:
+    """The lock folder creation and renaming take for one owner's names."""
+    await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_owner_lock_key(owner))))
 
 
 def _usable_by(user_uuid: uuid.UUID) -> sa.ColumnElement[bool]:
@@ -271,6 +277,8 @@ class VFolderSharingRepository:
         pending invitation of theirs to the same folder), unless a live folder they own or
         hold already has the folder's name (409)."""
         async with begin(self._engine) as conn:
+            # the invitee's lock: no folder of theirs gets this name meanwhile
+            await _lock_owner(conn, invitee.uuid)
             folder = await _lock_folder(conn, invitation.vfolder_id)
             if folder.status in _GONE or folder.status in (
                 VFolderOperationStatus.DELETE_PENDING,
@@ -456,6 +464,7 @@ class VFolderSharingRepository:
         same name; their share of it and pending invitations to it are dropped. The folder
         keeps its quota scope, which is where its bytes are on the storage host."""
         async with begin(self._engine) as conn:
+            await _lock_owner(conn, new_owner.uuid)
             folder = await _lock_folder(conn, folder_id)
             if folder.status in _GONE:
                 raise VFolderNotFound(f"No virtual folder {folder_id.hex}")
