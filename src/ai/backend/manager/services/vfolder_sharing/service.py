@@ -455,7 +455,12 @@ class VFolderSharingService:
             if not ok:
                 await self._discard_clone(target)
                 raise VFolderOperationFailed(f"The storage proxy failed to clone {what}: {message}")
-        await self._folders.transition(target.id, expect=[S.CLONING], to=S.READY)
+        try:
+            await self._folders.transition(target.id, expect=[S.CLONING], to=S.READY)
+        except VFolderBadStatus:
+            # the proxy's own report (settle_clone) may have got there first
+            if (await self._folders.get(target.id)).status != S.READY:
+                raise
         await reporter.update(1, 1, f"Cloned {what}")
         return f"Cloned {what}"
 
