@@ -298,6 +298,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             node_id=manager_id,
             heartbeat_timeout=config.manager.heartbeat_timeout,
             lock_redis=redis_lock,
+            backlog_since=dispatcher.backlog_since,
         )
 
         admin_deps = AdminDeps(
@@ -305,8 +306,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             db=engine,
             etcd=etcd,
             keypair_cache=keypair_cache,
-            storage_proxies=storage_proxies,
             check_presets_cache=check_presets_cache,
+            storage_proxies=storage_proxies,
         )
         # Virtual folders, and the reconciler that finishes what a crash left half done.
         vfolder_service = build_vfolder_service(admin_deps)

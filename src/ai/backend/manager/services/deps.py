@@ -20,7 +20,7 @@ class AdminDeps:
     etcd: EtcdClient
     # verified keypairs cached for authentication: drop entries when keypairs or users change
     keypair_cache: KeypairCache
-    # the storage proxies of etcd's `volumes/proxies/...` (folders, volumes, files)
-    storage_proxies: StorageProxyPool
     # `check-presets` answers: dropped when allocations, agents or presets change
     check_presets_cache: CheckPresetsCache
+    # the storage proxies of etcd's `volumes/proxies/...` (folders, volumes, files)
+    storage_proxies: StorageProxyPool
