@@ -454,3 +454,43 @@ async def test_a_proxys_clone_report_settles_the_copy(
     await _wait_status(api, failed, 404)
     hex_id = uuid.UUID(failed).hex
     assert not [p for p in storage_proxy.volume_path.rglob(hex_id[4:]) if p.is_dir()]
+
+
+async def test_a_sharee_clones_into_a_folder_of_their_own(api: Api) -> None:
+    source = await api.create("user", _name("lent"), cloneable=True)
+    await api.ok("user", "POST", f"/folders/{source}/mkdir", {"path": ["data"]})
+    await api.ok(
+        "admin", "POST", "/folders/_/shared", {"vfolder": source, "user": USER2_UUID, "perm": "ro"}
+    )
+    started = await api.ok(
+        "user2", "POST", f"/folders/{source}/clone", {"target_name": _name("mine")}
+    )
+    assert started["user"] == USER2_UUID
+    access, secret = KEYS["user2"]
+    rel = f"/events/background-task?task_id={started['bgtask_id']}"
+    headers = signed_headers(
+        "GET", rel, host=api.manager.host, access_key=access, secret_key=secret
+    )
+    async with api.http.get(api.manager.base_url + rel, headers=headers) as resp:
+        assert [m.event for m in await read_sse(resp, timeout=60)][-2:] == [
+            "bgtask_done",
+            "server_close",
+        ]
+    status, info = await api.call("user2", "GET", f"/folders/{started['id']}")
+    assert status == 200 and info["is_owner"] is True and info["permission"] == "wd"
+    listed = await api.ok("user2", "GET", f"/folders/{started['id']}/files?path=.")
+    assert [item["name"] for item in listed["items"]] == ["data"]
+    # the source's owner does not see the copy
+    assert (await api.info("user", started["id"]))[0] == 404
+
+
+async def test_only_a_superadmin_makes_someone_else_leave(api: Api) -> None:
+    folder = await api.create("user", _name("evicted"))
+    grant = {"vfolder": folder, "user": USER2_UUID, "perm": "rw"}
+    await api.ok("admin", "POST", "/folders/_/shared", grant)
+    on_behalf = {"shared_user_uuid": USER2_UUID}
+    assert (await api.call("user", "POST", f"/folders/{folder}/leave", on_behalf))[0] == 403
+    await api.ok("admin", "POST", f"/folders/{folder}/leave", on_behalf)
+    assert (await api.info("user2", folder))[0] == 404
+    # nothing left to leave
+    assert (await api.call("admin", "POST", f"/folders/{folder}/leave", on_behalf))[0] == 404
