@@ -494,3 +494,33 @@ async def test_only_a_superadmin_makes_someone_else_leave(api: Api) -> None:
     assert (await api.info("user2", folder))[0] == 404
     # nothing left to leave
     assert (await api.call("admin", "POST", f"/folders/{folder}/leave", on_behalf))[0] == 404
+
+
+async def test_proxy_down_clone_is_503_and_sharing_still_works(
+    api: Api, storage_proxy: StorageProxy
+) -> None:
+    source = await api.create("user", _name("steady"), cloneable=True)
+    target_name = _name("never")
+    await storage_proxy.astop()
+    try:
+        status, problem = await api.call(
+            "user", "POST", f"/folders/{source}/clone", {"target_name": target_name}
+        )
+        assert status == 503, problem
+        # no half-made copy
+        status, _ = await api.call("user", "GET", "/folders/_/id", {"name": target_name})
+        assert status == 404
+        # sharing is metadata only: it does not need the proxy
+        await api.ok("user", "POST", f"/folders/{source}/invite", {"user_ids": [EMAIL["user2"]]})
+        [inv] = [
+            i for i in await api.invitations("user2") if uuid.UUID(i["vfolder_id"]).hex == source
+        ]
+        await api.ok("user2", "POST", "/folders/invitations/accept", {"inv_id": inv["id"]})
+    finally:
+        storage_proxy.start()
+        await storage_proxy.wait_until_answers()
+        api.manager.root.storage_proxies.invalidate()
+    # and the clone works once the proxy is back
+    started = await api.ok("user", "POST", f"/folders/{source}/clone", {"target_name": target_name})
+    events = await _follow(api, started["bgtask_id"])
+    assert [name for name, _ in events][-2:] == ["bgtask_done", "server_close"], events
