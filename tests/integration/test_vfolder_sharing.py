@@ -524,3 +524,47 @@ async def test_proxy_down_clone_is_503_and_sharing_still_works(
     started = await api.ok("user", "POST", f"/folders/{source}/clone", {"target_name": target_name})
     events = await _follow(api, started["bgtask_id"])
     assert [name for name, _ in events][-2:] == ["bgtask_done", "server_close"], events
+
+
+async def test_the_reconciler_settles_clones_nobody_follows(api: Api) -> None:
+    """A copy left CLONING (its manager stopped, the proxy's report lost) is settled from the
+    proxy task's stored state, or marked ERROR once older than the clone timeout."""
+    import sqlalchemy as sa
+
+    from ai.backend.manager.events.bgtask import BgtaskDoneEvent, BgtaskFailedEvent
+    from ai.backend.manager.models.vfolder import vfolders
+    from ai.backend.manager.repositories.vfolder import VFolderRepository
+    from ai.backend.manager.repositories.vfolder_sharing import VFolderSharingRepository
+    from ai.backend.manager.types import VFolderOperationStatus as S
+
+    root = api.manager.root
+    folders, sharing = VFolderRepository(root.db), VFolderSharingRepository(root.db)
+    done, failed, silent, ancient, fresh = [
+        await api.create("user", _name(n)) for n in ("rdone", "rfail", "rsilent", "rold", "rnew")
+    ]
+    tasks = {done: uuid.uuid4(), failed: uuid.uuid4(), silent: uuid.uuid4()}
+    for folder in (done, failed, silent, ancient, fresh):
+        await folders.transition(uuid.UUID(folder), expect=[S.READY], to=S.CLONING)
+        if folder in tasks:
+            await sharing.note_clone_task(uuid.UUID(folder), str(tasks[folder]))
+    ages = {done: 20 * 60, failed: 20 * 60, silent: 20 * 60, ancient: 25 * 3600, fresh: 0}
+    async with root.db.begin() as conn:
+        for folder, seconds in ages.items():
+            await conn.execute(
+                sa.update(vfolders)
+                .where(vfolders.c.id == uuid.UUID(folder))
+                .values(status_changed=sa.func.now() - sa.text(f"interval '{seconds} seconds'"))
+            )
+    for event in (
+        BgtaskDoneEvent(task_id=tasks[done], message="copied"),
+        BgtaskFailedEvent(task_id=tasks[failed], message="disk full"),
+    ):
+        await root.events.broadcast_with_cache(event, source="proxy", cache_id=event.cache_id)
+
+    assert await root.clone_reconciler.run_once() >= 3
+    assert (await api.info("user", done))[1]["status"] == "ready"
+    assert (await api.info("user", failed))[0] == 404
+    assert (await api.info("user", ancient))[1]["status"] == "error"
+    # no word from its task yet, but not old enough to give up; and one too recent to look at
+    assert (await api.info("user", silent))[1]["status"] == "cloning"
+    assert (await api.info("user", fresh))[1]["status"] == "cloning"

@@ -90,6 +90,7 @@ from ai.backend.manager.services.session.waiter import SessionStatusWaiter
 from ai.backend.manager.services.vfolder.processors import build_vfolder_service
 from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
 from ai.backend.manager.services.vfolder_sharing.processors import build_vfolder_sharing_service
+from ai.backend.manager.services.vfolder_sharing.reconciler import CloneReconciler
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 
@@ -130,6 +131,7 @@ class RootContext:
     # background tasks run by this process, and the events of every task for their followers
     bgtasks: BackgroundTaskRegistry
     task_events: TaskEvents
+    clone_reconciler: CloneReconciler
     vfolder_reconciler: VFolderReconciler
 
 
@@ -311,11 +313,13 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         )
         # Virtual folders, and the reconciler that finishes what a crash left half done.
         vfolder_service = build_vfolder_service(admin_deps)
+        # Sharing and clones (a clone is a background task following the proxy's copy).
+        sharing_service = build_vfolder_sharing_service(admin_deps, bgtasks, task_events)
         services = Services(
             announcement=AnnouncementService(etcd),
             session=session_service,
             vfolder=vfolder_service,
-            vfolder_sharing=build_vfolder_sharing_service(admin_deps, bgtasks, task_events),
+            vfolder_sharing=sharing_service,
         )
         processors = build_processors(services, agent_processors, admin_deps, metrics)
         register_vfolder_clone_handlers(dispatcher, processors.vfolder_sharing)
@@ -343,6 +347,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             idle_checker=idle_checker,
             bgtasks=bgtasks,
             task_events=task_events,
+            clone_reconciler=CloneReconciler(sharing_service),
             vfolder_reconciler=VFolderReconciler(vfolder_service),
         )
 
@@ -394,6 +399,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.liveness.stop)
         root.vfolder_reconciler.start()
         stack.push_async_callback(root.vfolder_reconciler.stop)
+        root.clone_reconciler.start()
+        stack.push_async_callback(root.clone_reconciler.stop)
 
         await _start_site(
             metrics_runner,

@@ -43,6 +43,8 @@ from ai.backend.manager.types import (
 _GONE = [*VFOLDER_DELETED_STATUSES]
 _LIVE = vfolders.c.status.not_in(_GONE)
 _PENDING = VFolderInvitationState.PENDING
+# where a copy's row keeps the id of the storage proxy task filling it
+CLONE_TASK_KEY = "clone_task"
 
 
 def _user(row: Any) -> UserBrief:
@@ -504,3 +506,29 @@ class VFolderSharingRepository:
                 )
                 .values(state=VFolderInvitationState.CANCELED, modified_at=sa.func.now())
             )
+
+    # --- clones ---------------------------------------------------------------------------------
+
+    async def note_clone_task(self, folder_id: uuid.UUID, task_id: str) -> None:
+        """Remember which storage proxy task fills the copy (in its status history)."""
+        async with begin(self._engine) as conn:
+            await conn.execute(
+                sa.update(vfolders)
+                .where(vfolders.c.id == folder_id)
+                .values(
+                    status_history=sa.func.coalesce(
+                        vfolders.c.status_history, sa.text("'{}'::jsonb")
+                    ).op("||")(sa.func.jsonb_build_object(CLONE_TASK_KEY, task_id))
+                )
+            )
+
+    async def clone_tasks(self, folder_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The proxy task noted for each of the folders that has one."""
+        if not folder_ids:
+            return {}
+        task = vfolders.c.status_history[CLONE_TASK_KEY].astext
+        query = sa.select(vfolders.c.id, task).where(
+            vfolders.c.id.in_(list(folder_ids)), task.is_not(None)
+        )
+        async with begin_readonly(self._engine) as conn:
+            return {row[0]: str(row[1]) for row in await conn.execute(query)}

@@ -21,6 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from ai.backend.manager.actions.vfolder_sharing import (
     AcceptInvitationAction,
@@ -39,6 +40,7 @@ from ai.backend.manager.actions.vfolder_sharing import (
     UpdateSharedVFolderAction,
 )
 from ai.backend.manager.bgtask import BackgroundTaskRegistry, TaskEvents, TaskReporter
+from ai.backend.manager.bgtask.hub import is_final
 from ai.backend.manager.clients.storage_proxy import StorageProxyPool
 from ai.backend.manager.data.storage import QuotaScopeID, VFolderID
 from ai.backend.manager.data.vfolder import VFolderAccess, VFolderCreateSpec, VFolderRecord
@@ -50,6 +52,7 @@ from ai.backend.manager.data.vfolder_sharing import (
 )
 from ai.backend.manager.errors.base import InvalidAPIParameters
 from ai.backend.manager.errors.bgtask import BackgroundTaskNotFound
+from ai.backend.manager.errors.event import EventBusUnavailable
 from ai.backend.manager.errors.storage import StorageProxyObjectNotFound
 from ai.backend.manager.errors.user import UserNotFound
 from ai.backend.manager.errors.vfolder import (
@@ -81,6 +84,8 @@ log = logging.getLogger(__name__)
 
 S = VFolderOperationStatus
 MAX_EMAILS = 100
+# a copy CLONING this long is looked at by `reconcile_clones`
+STALE_CLONE_AFTER = timedelta(minutes=10)
 
 
 def _emails(raw: Sequence[str]) -> list[str]:
@@ -125,6 +130,8 @@ class VFolderSharingService:
         self._clone_timeout = clone_timeout
         self._clone_silence_limit = clone_silence_limit
         self._follow_interval = follow_interval
+        # copies this process is following to their end
+        self._cloning: set[uuid.UUID] = set()
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -423,13 +430,21 @@ class VFolderSharingService:
             # nothing was copied: the new folder never existed
             await self._folders.delete_row(record.id)
             raise
+        self._cloning.add(record.id)
+        target = record
 
         async def run(reporter: TaskReporter) -> str:
-            return await self._finish_clone(reporter, source, record, proxy_task)
+            try:
+                return await self._finish_clone(reporter, source, target, proxy_task)
+            finally:
+                self._cloning.discard(target.id)
 
         try:
+            if proxy_task is not None:
+                await self._repository.note_clone_task(record.id, proxy_task)
             task_id = await self._bgtasks.start(run, name="clone-vfolder")
         except BaseException:
+            self._cloning.discard(record.id)
             await self._discard_clone(record)
             raise
         return CloneStarted(folder=record, permission=action.permission, bgtask_id=task_id)
@@ -503,6 +518,40 @@ class VFolderSharingService:
         else:
             log.info("clone %s failed on its proxy: %s", target.id, action.message)
             await self._discard_clone(target)
+
+    async def reconcile_clones(self, *, older_than: timedelta = STALE_CLONE_AFTER) -> int:
+        """Settle copies left CLONING with nobody following them (their manager stopped and
+        the proxy's own report never came): by the proxy task's stored state when there is
+        one; marked ERROR once older than the clone timeout without any. Returns rows fixed."""
+        stale = [
+            f
+            for f in await self._folders.stale([S.CLONING], older_than)
+            if f.id not in self._cloning
+        ]
+        tasks = await self._repository.clone_tasks([f.id for f in stale])
+        now = datetime.now(UTC)
+        fixed = 0
+        for folder in stale:
+            state = None
+            if folder.id in tasks:
+                with contextlib.suppress(ValueError, EventBusUnavailable):
+                    state = await self._task_events.state(uuid.UUID(tasks[folder.id]))
+            if state is not None and is_final(state):
+                succeeded = isinstance(state, BgtaskDoneEvent | BgtaskPartialSuccessEvent)
+                message = getattr(state, "message", None) or ""
+                await self.settle_clone(
+                    SettleCloneAction(target_id=folder.id, succeeded=succeeded, message=message)
+                )
+            elif state is None:
+                since = folder.status_changed or folder.created_at
+                if (now - since).total_seconds() < self._clone_timeout:
+                    continue
+                await self._mark_clone_error(folder)
+            else:
+                continue  # the proxy is still at it
+            log.info("reconciled the clone %s", folder.id)
+            fixed += 1
+        return fixed
 
     async def _discard_clone(self, target: VFolderRecord) -> None:
         """Remove what a failed clone left: the copy on the storage host, then the row."""
