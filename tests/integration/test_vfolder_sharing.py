@@ -568,3 +568,25 @@ async def test_the_reconciler_settles_clones_nobody_follows(api: Api) -> None:
     # no word from its task yet, but not old enough to give up; and one too recent to look at
     assert (await api.info("user", silent))[1]["status"] == "cloning"
     assert (await api.info("user", fresh))[1]["status"] == "cloning"
+
+
+async def test_several_shares_at_once(api: Api) -> None:
+    folder = await api.create("domain-admin", _name("batch"), group="default", permission="ro")
+    user_uuid = "dfa9da54-4b28-432f-be29-c0d680c7a412"
+    body = {
+        "vfolder": folder,
+        "user_perm_list": [
+            {"user_id": user_uuid, "perm": "rw"},
+            {"user_id": USER2_UUID, "perm": "wd"},
+        ],
+    }
+    assert (await api.call("user", "POST", "/folders/_/sharing", body))[0] == 403
+    status, _ = await api.call("domain-admin", "POST", "/folders/_/sharing", body)
+    assert status == 201
+    assert (await api.info("user", folder))[1]["permission"] == "rw"
+    assert (await api.info("user2", folder))[1]["permission"] == "wd"
+    body = {"vfolder": folder, "user_perm_list": [{"user_id": USER2_UUID, "perm": None}]}
+    assert (await api.call("admin", "POST", "/folders/_/sharing", body))[0] == 201
+    assert (await api.info("user2", folder))[1]["permission"] == "ro"
+    ghost = {"vfolder": folder, "user_perm_list": [{"user_id": str(uuid.uuid4()), "perm": "rw"}]}
+    assert (await api.call("admin", "POST", "/folders/_/sharing", ghost))[0] == 404

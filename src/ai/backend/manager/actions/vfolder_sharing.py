@@ -120,6 +120,16 @@ class UpdateSharedVFolderAction(_SharingAction):
 
 
 @dataclass(frozen=True, kw_only=True)
+class UpdateSharingStatusAction(_SharingAction):
+    """Several users' shares of one folder at once (`None`: remove that user's share)."""
+
+    operation_type: ClassVar[str] = "update"
+
+    folder_id: uuid.UUID
+    changes: tuple[tuple[uuid.UUID, VFolderPermission | None], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChangeVFolderOwnershipAction(_SharingAction):
     """An administrator hands a user folder to another user of the same domain."""
 

@@ -35,6 +35,7 @@ from ai.backend.manager.actions.vfolder_sharing import (
     UnshareVFolderAction,
     UpdateInvitationAction,
     UpdateSharedVFolderAction,
+    UpdateSharingStatusAction,
 )
 from ai.backend.manager.api.context import api_context, current_user
 from ai.backend.manager.api.routing import read_json_object
@@ -95,6 +96,20 @@ class UpdateSharedBody(_Body):
     user: uuid.UUID = Field(validation_alias=AliasChoices("user", "user_id"))
     permission: VFolderPermission | None = Field(
         default=None, validation_alias=AliasChoices("perm", "permission")
+    )
+
+
+class UserPermission(_Body):
+    user_id: uuid.UUID = Field(validation_alias=AliasChoices("user_id", "user"))
+    perm: VFolderPermission | None = Field(
+        default=None, validation_alias=AliasChoices("perm", "permission")
+    )
+
+
+class SharingStatusBody(_Body):
+    vfolder: uuid.UUID = Field(validation_alias=AliasChoices("vfolder", "vfolder_id"))
+    user_perm_list: list[UserPermission] = Field(
+        validation_alias=AliasChoices("user_perm_list", "user_perm", "userPermList")
     )
 
 
@@ -281,6 +296,18 @@ async def update_shared(request: web.Request) -> web.Response:
     return web.json_response({"msg": "shared vfolder permission updated"})
 
 
+async def update_sharing_status(request: web.Request) -> web.Response:
+    body = await _body(request, SharingStatusBody)
+    await api_context(request).processors.vfolder_sharing.update_sharing_status.run(
+        UpdateSharingStatusAction(
+            requester=current_user(request),
+            folder_id=body.vfolder,
+            changes=tuple((entry.user_id, entry.perm) for entry in body.user_perm_list),
+        )
+    )
+    return web.Response(status=201)
+
+
 async def change_ownership(request: web.Request) -> web.Response:
     body = await _body(request, ChangeOwnershipBody)
     await api_context(request).processors.vfolder_sharing.change_ownership.run(
@@ -336,6 +363,7 @@ def register_routes(app: web.Application) -> None:
     r.add_post("/folders/invitations/delete", delete_invitation)
     r.add_get("/folders/_/shared", list_shared)
     r.add_post("/folders/_/shared", update_shared)
+    r.add_post("/folders/_/sharing", update_sharing_status)
     r.add_post("/folders/_/change-ownership", change_ownership)
     r.add_post("/folders/{vf}/invite", invite)
     r.add_post("/folders/{vf}/share", share)

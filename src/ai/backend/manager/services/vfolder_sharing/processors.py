@@ -20,6 +20,7 @@ from ai.backend.manager.actions.vfolder_sharing import (
     UnshareVFolderAction,
     UpdateInvitationAction,
     UpdateSharedVFolderAction,
+    UpdateSharingStatusAction,
 )
 from ai.backend.manager.bgtask import BackgroundTaskRegistry, TaskEvents
 from ai.backend.manager.data.vfolder_sharing import CloneStarted, InvitationRecord, SharedEntry
@@ -44,6 +45,7 @@ class VFolderSharingProcessors:
     leave: ActionProcessor[LeaveVFolderAction, None]
     list_shared: ActionProcessor[ListSharedVFoldersAction, list[SharedEntry]]
     update_shared: ActionProcessor[UpdateSharedVFolderAction, None]
+    update_sharing_status: ActionProcessor[UpdateSharingStatusAction, None]
     change_ownership: ActionProcessor[ChangeVFolderOwnershipAction, None]
     clone: ActionProcessor[CloneVFolderAction, CloneStarted]
     settle_clone: ActionProcessor[SettleCloneAction, None]
@@ -78,6 +80,7 @@ def build_vfolder_sharing_processors(
         leave=ActionProcessor(s.leave, metrics=metrics),
         list_shared=ActionProcessor(s.list_shared, metrics=metrics),
         update_shared=ActionProcessor(s.update_shared, metrics=metrics),
+        update_sharing_status=ActionProcessor(s.update_sharing_status, metrics=metrics),
         change_ownership=ActionProcessor(s.change_ownership, metrics=metrics),
         clone=ActionProcessor(s.clone, metrics=metrics),
         settle_clone=ActionProcessor(s.settle_clone, metrics=metrics),

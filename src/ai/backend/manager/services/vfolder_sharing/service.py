@@ -38,6 +38,7 @@ from ai.backend.manager.actions.vfolder_sharing import (
     UnshareVFolderAction,
     UpdateInvitationAction,
     UpdateSharedVFolderAction,
+    UpdateSharingStatusAction,
 )
 from ai.backend.manager.bgtask import BackgroundTaskRegistry, TaskEvents, TaskReporter
 from ai.backend.manager.bgtask.hub import is_final
@@ -78,6 +79,7 @@ from ai.backend.manager.types import (
     VFolderInvitationState,
     VFolderOperationStatus,
     VFolderOwnershipType,
+    VFolderPermission,
 )
 
 log = logging.getLogger(__name__)
@@ -332,9 +334,22 @@ class VFolderSharingService:
         )
 
     async def update_shared(self, action: UpdateSharedVFolderAction) -> None:
-        requester = action.requester
+        await self._update_shares(
+            action.requester, action.folder_id, [(action.user_id, action.permission)]
+        )
+
+    async def update_sharing_status(self, action: UpdateSharingStatusAction) -> None:
+        await self._update_shares(action.requester, action.folder_id, list(action.changes))
+
+    async def _update_shares(
+        self,
+        requester: AuthenticatedUser,
+        folder_id: uuid.UUID,
+        changes: Sequence[tuple[uuid.UUID, VFolderPermission | None]],
+    ) -> None:
+        """Set or (with None) remove users' shares: administrators, or the folder's owner."""
         caller = caller_of(requester)
-        folder = (await self._folders.get_access(action.folder_id, caller)).folder
+        folder = (await self._folders.get_access(folder_id, caller)).folder
         owns = (
             folder.ownership_type == VFolderOwnershipType.USER
             and folder.user == requester.user_uuid
@@ -343,16 +358,23 @@ class VFolderSharingService:
             raise VFolderPermissionDenied(
                 "Only administrators or the folder's owner change who holds a share of it"
             )
-        user = await self._repository.user_by_uuid(action.user_id)
-        if user is None:
-            raise UserNotFound(f"No user {action.user_id}")
-        if action.permission is None:
-            await self._repository.revoke(folder.id, [user.uuid])
-            return
-        if folder.ownership_type == VFolderOwnershipType.USER and folder.user == user.uuid:
-            raise VFolderInvalidParameter("The owner already holds the folder")
-        _require_status(folder, UPDATABLE)
-        await self._repository.grant(folder.id, [user.uuid], action.permission)
+        for user_id, _ in changes:
+            if await self._repository.user_by_uuid(user_id) is None:
+                raise UserNotFound(f"No user {user_id}")
+        granted = [(u, p) for u, p in changes if p is not None]
+        if granted:
+            if folder.ownership_type == VFolderOwnershipType.USER and any(
+                u == folder.user for u, _ in granted
+            ):
+                raise VFolderInvalidParameter("The owner already holds the folder")
+            _require_status(folder, UPDATABLE)
+        removed = [u for u, p in changes if p is None]
+        if removed:
+            await self._repository.revoke(folder.id, removed)
+        for permission in {p for _, p in granted}:
+            await self._repository.grant(
+                folder.id, [u for u, p in granted if p == permission], permission
+            )
 
     async def change_ownership(self, action: ChangeVFolderOwnershipAction) -> None:
         requester = action.requester
