@@ -87,6 +87,7 @@ from ai.backend.manager.services.session.images import SessionImages
 from ai.backend.manager.services.session.notifier import SessionChangeNotifier
 from ai.backend.manager.services.session.service import SessionService
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.services.vfolder.mounts import SessionMountResolver
 from ai.backend.manager.services.vfolder.processors import build_vfolder_service
 from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
 from ai.backend.manager.services.vfolder_sharing.processors import build_vfolder_sharing_service
@@ -250,6 +251,16 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             terminator=launcher,
             etcd=etcd,
         )
+        admin_deps = AdminDeps(
+            config=config,
+            db=engine,
+            etcd=etcd,
+            keypair_cache=keypair_cache,
+            check_presets_cache=check_presets_cache,
+            storage_proxies=storage_proxies,
+        )
+        # Virtual folders, and the reconciler that finishes what a crash left half done.
+        vfolder_service = build_vfolder_service(admin_deps)
         session_service = SessionService(
             sessions=sessions,
             lookup=SessionLookupRepository(engine),
@@ -258,6 +269,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             waiter=waiter,
             on_enqueued=notifier.enqueued,
             on_access=access_tracker.touch,
+            mounts=SessionMountResolver(vfolder_service.resolve_mounts),
         )
         notifier.on_enqueued(coordinator.wake)
         register_session_event_handlers(dispatcher, SessionEventHandlers(launcher, sessions))
@@ -303,16 +315,6 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             backlog_since=dispatcher.backlog_since,
         )
 
-        admin_deps = AdminDeps(
-            config=config,
-            db=engine,
-            etcd=etcd,
-            keypair_cache=keypair_cache,
-            check_presets_cache=check_presets_cache,
-            storage_proxies=storage_proxies,
-        )
-        # Virtual folders, and the reconciler that finishes what a crash left half done.
-        vfolder_service = build_vfolder_service(admin_deps)
         # Sharing and clones (a clone is a background task following the proxy's copy).
         sharing_service = build_vfolder_sharing_service(admin_deps, bgtasks, task_events)
         services = Services(
