@@ -26,6 +26,12 @@ from ai.backend.manager.actions.processors import Processors, Services, build_pr
 from ai.backend.manager.api.app import build_api_app
 from ai.backend.manager.api.context import APIContext
 from ai.backend.manager.api.middlewares.request_id import RequestIdLogFilter
+from ai.backend.manager.bgtask import (
+    BackgroundTaskRegistry,
+    BgtaskEventHub,
+    TaskEvents,
+    register_bgtask_relays,
+)
 from ai.backend.manager.clients.agent.pool import AgentClientPool
 from ai.backend.manager.clients.agent.settings import AgentRPCSettings
 from ai.backend.manager.clients.etcd import EtcdClient
@@ -46,6 +52,9 @@ from ai.backend.manager.event_dispatcher.handlers.agent import register_agent_ev
 from ai.backend.manager.event_dispatcher.handlers.session import (
     SessionEventHandlers,
     register_session_event_handlers,
+)
+from ai.backend.manager.event_dispatcher.handlers.vfolder_clone import (
+    register_vfolder_clone_handlers,
 )
 from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.metrics.registry import ManagerMetrics
@@ -83,6 +92,8 @@ from ai.backend.manager.services.session.waiter import SessionStatusWaiter
 from ai.backend.manager.services.vfolder.mounts import SessionMountResolver
 from ai.backend.manager.services.vfolder.processors import build_vfolder_service
 from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
+from ai.backend.manager.services.vfolder_sharing.processors import build_vfolder_sharing_service
+from ai.backend.manager.services.vfolder_sharing.reconciler import CloneReconciler
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 
@@ -120,6 +131,10 @@ class RootContext:
     session_events: SessionEventHub
     rate_limiter: RateLimiter
     idle_checker: IdleChecker
+    # background tasks run by this process, and the events of every task for their followers
+    bgtasks: BackgroundTaskRegistry
+    task_events: TaskEvents
+    clone_reconciler: CloneReconciler
     vfolder_reconciler: VFolderReconciler
 
 
@@ -263,6 +278,13 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         session_events = SessionEventHub()
         register_session_event_relays(dispatcher, session_events)
 
+        # Background tasks: ours publish through the producer; everyone's reach the hub.
+        bgtasks = BackgroundTaskRegistry(events, source=manager_id)
+        stack.push_async_callback(bgtasks.shutdown)
+        bgtask_hub = BgtaskEventHub()
+        register_bgtask_relays(dispatcher, bgtask_hub)
+        task_events = TaskEvents(bgtask_hub, events)
+
         # Agents: registry from heartbeats, liveness, and what happens when one goes away.
         last_seen = AgentLastSeen(redis_live)
         # what agents report about their nodes lives in the statistics DB (0)
@@ -299,11 +321,16 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             backlog_since=dispatcher.backlog_since,
         )
 
+        # Sharing and clones (a clone is a background task following the proxy's copy).
+        sharing_service = build_vfolder_sharing_service(admin_deps, bgtasks, task_events)
         services = Services(
             announcement=AnnouncementService(etcd),
             session=session_service,
             vfolder=vfolder_service,
+            vfolder_sharing=sharing_service,
         )
+        processors = build_processors(services, agent_processors, admin_deps, metrics)
+        register_vfolder_clone_handlers(dispatcher, processors.vfolder_sharing)
         yield RootContext(
             config=config,
             etcd=etcd,
@@ -313,7 +340,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             metrics=metrics,
             auth=auth,
             keypair_usage=keypair_usage,
-            processors=build_processors(services, agent_processors, admin_deps, metrics),
+            processors=processors,
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,
@@ -326,6 +353,9 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             session_events=session_events,
             rate_limiter=rate_limiter,
             idle_checker=idle_checker,
+            bgtasks=bgtasks,
+            task_events=task_events,
+            clone_reconciler=CloneReconciler(sharing_service),
             vfolder_reconciler=VFolderReconciler(vfolder_service),
         )
 
@@ -356,6 +386,7 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
                     rate_limiter=root.rate_limiter,
                 ),
                 root.session_events,
+                task_events=root.task_events,
             ),
             access_log=None,
             shutdown_timeout=10.0,
@@ -376,6 +407,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.liveness.stop)
         root.vfolder_reconciler.start()
         stack.push_async_callback(root.vfolder_reconciler.stop)
+        root.clone_reconciler.start()
+        stack.push_async_callback(root.clone_reconciler.stop)
 
         await _start_site(
             metrics_runner,

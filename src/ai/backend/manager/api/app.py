@@ -24,14 +24,20 @@ from ai.backend.manager.api.rest import (
     scaling_group,
     session,
     vfolder,
+    vfolder_sharing,
 )
+from ai.backend.manager.bgtask.follow import TaskEvents
 from ai.backend.manager.services.session.event_hub import SessionEventHub
 
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 
 
 def build_api_app(
-    context: APIContext, session_events: SessionEventHub, *, allow_origins: str = "*"
+    context: APIContext,
+    session_events: SessionEventHub,
+    *,
+    allow_origins: str = "*",
+    task_events: TaskEvents | None = None,
 ) -> web.Application:
     middlewares: list[Middleware] = [
         request_id_middleware,
@@ -50,8 +56,12 @@ def build_api_app(
     scaling_group.register_routes(app)
     config.register_routes(app)
     resource.register_routes(app)
+    # sharing first: its fixed paths (`/folders/invitations/...`) before `/folders/{vf}`
+    vfolder_sharing.register_routes(app)
     vfolder.register_routes(app)
     app[events.SESSION_EVENT_HUB] = session_events
+    if task_events is not None:
+        app[events.BGTASK_EVENTS] = task_events
     events.register_routes(app)
     gql.register_routes(app, build_schema())
     cors = aiohttp_cors.setup(
