@@ -762,6 +762,35 @@ async def test_gql_vfolder_list_pages_and_scopes(api: Api) -> None:
     assert hidden["vfolder"] is None
 
 
+async def test_gql_vfolder_list_filter_and_order(api: Api) -> None:
+    prefix = f"flt{secrets.token_hex(3)}"
+    for suffix in ("b", "a", "c"):
+        await api.create(f"{prefix}-{suffix}", who=USER2)
+    variables = {
+        "limit": 10,
+        "offset": 0,
+        "filter": f'name ilike "{prefix}-%" & name != "{prefix}-c"',
+        "order": "-name",
+    }
+    page = (await api.gql(LIST, variables, who=USER2))["vfolder_list"]
+    assert [item["name"] for item in page["items"]] == [f"{prefix}-b", f"{prefix}-a"]
+    assert page["total_count"] == 2
+    variables["filter"] = f'name ilike "{prefix}-%" & usage_mode == "GENERAL" & cloneable == false'
+    variables["order"] = "+name"
+    page = (await api.gql(LIST, variables, who=USER2))["vfolder_list"]
+    assert [item["name"] for item in page["items"]] == [f"{prefix}-{s}" for s in "abc"]
+    for bad in ('no_such_field == "x"', "name ==", 'created_at > "not a date"'):
+        status, body = await api.call(
+            "POST",
+            "/admin/gql",
+            {"query": LIST, "variables": {"limit": 5, "offset": 0, "filter": bad}},
+            who=USER2,
+        )
+        assert status == 200, body
+        assert body["errors"], body
+        assert "Traceback" not in str(body)
+
+
 async def test_gql_list_statement_count_is_constant(api: Api, manager: RunningManager) -> None:
     counted: list[str] = []
 

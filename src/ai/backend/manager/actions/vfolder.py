@@ -64,6 +64,9 @@ class PageVFoldersAction(_FolderAction):
     group_id: uuid.UUID | None = None
     limit: int = 20
     offset: int = 0
+    # the `filter` and `order` mini-language texts
+    filter: str | None = None
+    order: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

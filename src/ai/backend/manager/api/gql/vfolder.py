@@ -1,7 +1,7 @@
 """GraphQL root fields of virtual folders (queries), merged into the schema.
 
-Each list is two statements whatever the page size: the page's rows (with the caller's access
-joined in) and the count.
+Each list is two statements whatever the page size: the page's ids (with the count) and their
+rows with the caller's access. `filter` and `order` take the query mini-languages.
 """
 
 import uuid
@@ -21,16 +21,13 @@ from ai.backend.manager.errors.base import InvalidAPIParameters
 MAX_PAGE = 100
 
 
-def _check_unsupported(filter: str | None, order: str | None) -> None:
-    if (filter is not None and filter.strip()) or (order is not None and order.strip()):
-        raise InvalidAPIParameters("`filter` and `order` are not supported for folders yet")
-
-
 async def _page(
     info: Info[GQLContext, None],
     kind: VFolderListKind,
     limit: int,
     offset: int,
+    filter: str | None,
+    order: str | None,
     group_id: uuid.UUID | None = None,
 ) -> VirtualFolderList:
     if not 0 <= limit <= MAX_PAGE:
@@ -38,7 +35,13 @@ async def _page(
     ctx = info.context
     found, total = await ctx.processors.vfolder.page.run(
         PageVFoldersAction(
-            requester=ctx.user, kind=kind, group_id=group_id, limit=limit, offset=offset
+            requester=ctx.user,
+            kind=kind,
+            group_id=group_id,
+            limit=limit,
+            offset=offset,
+            filter=filter,
+            order=order,
         )
     )
     return VirtualFolderList(items=[VirtualFolder.from_access(a) for a in found], total_count=total)
@@ -76,8 +79,7 @@ class VFolderQuery:
         order: str | None = None,
         filter: str | None = None,
     ) -> VirtualFolderList:
-        _check_unsupported(filter, order)
-        return await _page(info, "all", limit, offset, group_id)
+        return await _page(info, "all", limit, offset, filter, order, group_id)
 
     @strawberry.field(description="A page of the caller's own folders.")
     async def vfolder_own_list(
@@ -90,8 +92,7 @@ class VFolderQuery:
         order: str | None = None,
         filter: str | None = None,
     ) -> VirtualFolderList:
-        _check_unsupported(filter, order)
-        return await _page(info, "own", limit, offset)
+        return await _page(info, "own", limit, offset, filter, order)
 
     @strawberry.field(description="A page of the folders shared with the caller.")
     async def vfolder_invited_list(
@@ -104,8 +105,7 @@ class VFolderQuery:
         order: str | None = None,
         filter: str | None = None,
     ) -> VirtualFolderList:
-        _check_unsupported(filter, order)
-        return await _page(info, "invited", limit, offset)
+        return await _page(info, "invited", limit, offset, filter, order)
 
     @strawberry.field(description="A page of the folders of the caller's projects.")
     async def vfolder_project_list(
@@ -118,5 +118,4 @@ class VFolderQuery:
         order: str | None = None,
         filter: str | None = None,
     ) -> VirtualFolderList:
-        _check_unsupported(filter, order)
-        return await _page(info, "project", limit, offset)
+        return await _page(info, "project", limit, offset, filter, order)

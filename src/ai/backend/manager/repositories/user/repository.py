@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -186,10 +185,10 @@ class UserRepository:
         order: str | None = None,
         with_total: bool = False,
     ) -> tuple[list[UserRecord], int]:
-        """A page of users with their projects: three statements whatever the page size."""
+        """A page of users with their projects and main keypair: two statements whatever the
+        page size (the page is sorted and skipped on the narrow key, then only its wide rows
+        are read)."""
         conds = _where(flt)
-        # Sort and skip on the narrow key only, then read the page's wide rows (with their
-        # projects and main keypair) by id: two statements whatever the page size.
         page = (
             sa.select(users.c.uuid)
             .where(*conds)
@@ -223,43 +222,6 @@ class UserRepository:
     async def get_user(self, flt: UserListFilter) -> UserRecord | None:
         found, _ = await self.list_users(flt, limit=1)
         return found[0] if found else None
-
-    @staticmethod
-    async def _main_access_keys(
-        conn: AsyncConnection, user_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, str]:
-        """Each user's main keypair: the default one, else the oldest (one statement per page,
-        run on the page's rows only, never on the rows an OFFSET skips)."""
-        if not user_ids:
-            return {}
-        query = (
-            sa.select(keypairs.c.user, keypairs.c.access_key)
-            .distinct(keypairs.c.user)
-            .where(keypairs.c.user.in_(user_ids))
-            .order_by(keypairs.c.user, keypairs.c.is_default.desc(), keypairs.c.created_at.asc())
-        )
-        return {row.user: row.access_key for row in await conn.execute(query)}
-
-    @staticmethod
-    async def _groups_of(
-        conn: AsyncConnection, user_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, list[GroupRef]]:
-        if not user_ids:
-            return {}
-        query = (
-            sa.select(association_groups_users.c.user_id, groups.c.id, groups.c.name)
-            .select_from(
-                association_groups_users.join(
-                    groups, association_groups_users.c.group_id == groups.c.id
-                )
-            )
-            .where(association_groups_users.c.user_id.in_(user_ids))
-            .order_by(groups.c.name)
-        )
-        result: dict[uuid.UUID, list[GroupRef]] = defaultdict(list)
-        for row in await conn.execute(query):
-            result[row.user_id].append(GroupRef(id=row.id, name=row.name))
-        return result
 
     async def default_keypair_policy(self) -> str | None:
         query = sa.select(keypair_resource_policies.c.name).where(

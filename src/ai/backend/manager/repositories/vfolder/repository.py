@@ -43,6 +43,15 @@ from ai.backend.manager.models.session import sessions
 from ai.backend.manager.models.user import users
 from ai.backend.manager.models.vfolder import vfolder_permissions, vfolders
 from ai.backend.manager.repositories.db import begin, begin_readonly
+from ai.backend.manager.repositories.querying import (
+    QueryFields,
+    boolean,
+    enum_field,
+    integer,
+    text,
+    timestamp,
+    uuid_field,
+)
 from ai.backend.manager.types import (
     KERNEL_TERMINAL_STATUSES,
     SESSION_TERMINAL_STATUSES,
@@ -50,6 +59,7 @@ from ai.backend.manager.types import (
     VFolderOperationStatus,
     VFolderOwnershipType,
     VFolderPermission,
+    VFolderUsageMode,
 )
 
 _DELETED = tuple(VFOLDER_DELETED_STATUSES)
@@ -115,6 +125,36 @@ def _owner_lock_key(owner: uuid.UUID) -> int:
     digest = hashlib.blake2b(b"vfolder-owner:" + owner.bytes, digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
+
+# the owner's email and the project's name, correlated to `vfolders`
+_USER_EMAIL = sa.select(users.c.email).where(users.c.uuid == vfolders.c.user).scalar_subquery()
+_GROUP_NAME = sa.select(groups.c.name).where(groups.c.id == vfolders.c.group).scalar_subquery()
+
+# What `filter` and `order` may name in folder lists (the names the reference accepts).
+VFOLDER_FIELDS = QueryFields(
+    {
+        "id": uuid_field(vfolders.c.id),
+        "host": text(vfolders.c.host),
+        "quota_scope_id": text(vfolders.c.quota_scope_id),
+        "name": text(vfolders.c.name),
+        "group": uuid_field(vfolders.c.group),
+        "group_name": text(_GROUP_NAME),
+        "user": uuid_field(vfolders.c.user),
+        "user_email": text(_USER_EMAIL),
+        "creator": text(vfolders.c.creator),
+        "unmanaged_path": text(vfolders.c.unmanaged_path, sortable=False),
+        "usage_mode": enum_field(vfolders.c.usage_mode, VFolderUsageMode),
+        "permission": enum_field(vfolders.c.default_mount_permission, VFolderPermission),
+        "ownership_type": enum_field(vfolders.c.ownership_type, VFolderOwnershipType),
+        "status": enum_field(vfolders.c.status, VFolderOperationStatus),
+        "max_files": integer(vfolders.c.max_files),
+        "max_size": integer(vfolders.c.max_size),
+        "cur_size": integer(vfolders.c.cur_size),
+        "created_at": timestamp(vfolders.c.created_at),
+        "last_used": timestamp(vfolders.c.last_used),
+        "cloneable": boolean(vfolders.c.cloneable),
+    }
+)
 
 # Built once: an alias copies every column of its table, which costs more than the query.
 _SHARED = vfolder_permissions.alias("shared")
@@ -262,18 +302,19 @@ class VFolderRepository:
         limit: int | None = None,
         offset: int = 0,
         with_total: bool = False,
+        expression: str | None = None,
+        order: str | None = None,
     ) -> tuple[list[VFolderAccess], int]:
         """One page of the folders in `scope`, newest first, each with the caller's access,
         and the total when asked: the page is chosen on the narrow key (walking the
         `created_at, id` index), then only its rows are joined with the caller's access. Two
         statements whatever the page size and offset."""
         conditions = self._scope_conditions(scope)
-        page = (
-            sa.select(vfolders.c.id)
-            .where(*conditions)
-            .order_by(vfolders.c.created_at.desc(), vfolders.c.id.desc())
-            .offset(offset)
+        conditions.extend(VFOLDER_FIELDS.where(expression))
+        ordering = VFOLDER_FIELDS.order_by(
+            order, default=[vfolders.c.created_at.desc(), vfolders.c.id.desc()]
         )
+        page = sa.select(vfolders.c.id).where(*conditions).order_by(*ordering).offset(offset)
         if limit is not None:
             page = page.limit(limit)
         count = sa.select(sa.func.count()).select_from(vfolders).where(*conditions)
@@ -283,7 +324,7 @@ class VFolderRepository:
             if limit is None:
                 # everything: one pass over the joined rows, in order
                 everything = self._select_for(caller.user_uuid).where(*conditions)
-                everything = everything.order_by(vfolders.c.created_at.desc(), vfolders.c.id.desc())
+                everything = everything.order_by(*ordering)
                 rows = list((await conn.execute(everything)).all())
                 ids = [row.id for row in rows]
                 total = len(rows) if with_total else -1

@@ -312,7 +312,13 @@ class VFolderService:
                         accessible_to=requester.user_uuid, group_id=action.group_id
                     )
         return await self._repository.list_accessible(
-            caller, scope, limit=action.limit, offset=action.offset, with_total=True
+            caller,
+            scope,
+            limit=action.limit,
+            offset=action.offset,
+            with_total=True,
+            expression=action.filter,
+            order=action.order,
         )
 
     async def get_by_ids(self, action: GetVFoldersByIdsAction) -> dict[uuid.UUID, VFolderAccess]:
