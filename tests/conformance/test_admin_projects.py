@@ -281,8 +281,6 @@ def test_step23_get_available_for_an_unknown_project_fails(client: ClientRunner)
         ("admin", "domain", "list"),
         ("admin", "domain", "info", "default"),
         ("admin", "domain", "add", "cf-user-domain"),
-        ("admin", "group", "list"),
-        ("admin", "group", "info", "default"),
         ("admin", "group", "add", "default", "cf-user-project"),
         ("admin", "scaling-group", "list"),
         ("admin", "scaling-group", "info", "default"),
@@ -295,6 +293,14 @@ def test_plain_users_are_refused(client: ClientRunner, args: tuple[str, ...]) ->
     output = _failed(client.run(*args, **USER))
     assert "GraphQL-generated error" in output, output
     assert re.search(r"Only (superadmins|administrators) can", output), output
+
+
+def test_plain_users_read_only_their_own_projects(client: ClientRunner) -> None:
+    listed = _ok(client.run("admin", "group", "list", **USER))
+    assert "default" in listed
+    assert "cf-" not in listed  # projects other tests made, which the user is not in
+    info = _table(_ok(client.run("admin", "group", "info", "default", **USER)))
+    assert info["Name"] == "default"
 
 
 def test_domain_admin_is_refused_outside_projects_of_their_domain(client: ClientRunner) -> None:

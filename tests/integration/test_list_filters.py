@@ -284,11 +284,23 @@ async def _sessions(manager: RunningManager, t: str) -> dict[str, uuid.UUID]:
     return created
 
 
-async def test_compute_session_list_filter_expressions(
-    http: aiohttp.ClientSession, manager: RunningManager
-) -> None:
+@pytest_asyncio.fixture(loop_scope="session")
+async def user_sessions(manager: RunningManager) -> AsyncIterator[str]:
+    """The tag of three sessions of the user account; deleted afterwards, so that later tests
+    (quotas, the scheduler) do not count them."""
     t = tag()
-    await _sessions(manager, t)
+    created = await _sessions(manager, t)
+    try:
+        yield t
+    finally:
+        async with manager.root.db.begin() as conn:
+            await conn.execute(sa.delete(sessions).where(sessions.c.id.in_(created.values())))
+
+
+async def test_compute_session_list_filter_expressions(
+    http: aiohttp.ClientSession, manager: RunningManager, user_sessions: str
+) -> None:
+    t = user_sessions
     any_status = "PENDING,RUNNING,TERMINATED"
 
     async def names(expression: str, order: str | None = "name", **extra: Any) -> list[str]:
