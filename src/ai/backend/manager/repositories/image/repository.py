@@ -320,3 +320,10 @@ class ImageRepository:
             if not ids:
                 return []
             return await _fetch(conn, images.c.id.in_(ids))
+
+    async def update_image(self, image_id: uuid.UUID, values: Mapping[str, Any]) -> ImageRecord:
+        """Set columns of one build; returns it as stored."""
+        async with begin(self._engine) as conn:
+            if values:
+                await conn.execute(sa.update(images).where(images.c.id == image_id).values(values))
+            return (await _fetch(conn, images.c.id == image_id))[0]
