@@ -34,6 +34,11 @@ from tests.conftest import (
 )
 from tests.redis_server import private_redis
 from tests.signing import ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY
+from tests.storage_proxy_harness import (
+    StorageProxy,
+    require_storage_proxy_venv,
+    running_storage_proxy,
+)
 
 CLIENT_VENV = Path(os.environ.get("BACKEND_TEST_CLIENT_VENV", REPO_ROOT / ".venvs" / "client"))
 MANAGER_CLI = Path(sys.executable).parent / "backend.ai"
@@ -219,3 +224,20 @@ def client(manager_process: str, tmp_path_factory: pytest.TempPathFactory) -> Cl
             pytest.fail(f"the official client venv is missing at {CLIENT_VENV}")
         pytest.skip(f"no official client venv at {CLIENT_VENV} (run `make peers`)")
     return ClientRunner(endpoint=manager_process, workdir=tmp_path_factory.mktemp("client"))
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
+async def storage_proxy(
+    etcd_namespace: str, redis_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[StorageProxy]:
+    """The real storage proxy for the conformance stack: volume `local:volume1` (the sample
+    fixtures allow it everywhere) in a temp dir, `volumes/...` of the package's namespace
+    pointing at it. The manager subprocess picks it up within its config cache's few seconds."""
+    require_storage_proxy_venv()
+    async with running_storage_proxy(
+        workdir=tmp_path_factory.mktemp("conformance-storage-proxy"),
+        etcd_addr=str(ETCD_ADDR),
+        namespace=etcd_namespace,
+        redis_port=redis_port,
+    ) as proxy:
+        yield proxy

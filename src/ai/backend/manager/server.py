@@ -26,10 +26,17 @@ from ai.backend.manager.actions.processors import Processors, Services, build_pr
 from ai.backend.manager.api.app import build_api_app
 from ai.backend.manager.api.context import APIContext
 from ai.backend.manager.api.middlewares.request_id import RequestIdLogFilter
+from ai.backend.manager.bgtask import (
+    BackgroundTaskRegistry,
+    BgtaskEventHub,
+    TaskEvents,
+    register_bgtask_relays,
+)
 from ai.backend.manager.clients.agent.pool import AgentClientPool
 from ai.backend.manager.clients.agent.settings import AgentRPCSettings
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.redis.connection import RedisConnection, close_redis, open_redis
+from ai.backend.manager.clients.storage_proxy import StorageProxyPool, StorageProxySettings
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import (
@@ -76,6 +83,8 @@ from ai.backend.manager.services.session.images import SessionImages
 from ai.backend.manager.services.session.notifier import SessionChangeNotifier
 from ai.backend.manager.services.session.service import SessionService
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.services.vfolder.processors import build_vfolder_service
+from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 
@@ -104,6 +113,7 @@ class RootContext:
     events: EventProducer
     dispatcher: EventDispatcher
     agent_pool: AgentClientPool
+    storage_proxies: StorageProxyPool
     sessions: SessionRepository
     launcher: SessionLauncher
     coordinator: SchedulingCoordinator
@@ -111,6 +121,10 @@ class RootContext:
     session_events: SessionEventHub
     rate_limiter: RateLimiter
     idle_checker: IdleChecker
+    # background tasks run by this process, and the events of every task for their followers
+    bgtasks: BackgroundTaskRegistry
+    task_events: TaskEvents
+    vfolder_reconciler: VFolderReconciler
 
 
 async def _check_database(engine: AsyncEngine, config: ManagerLocalConfig) -> None:
@@ -187,6 +201,10 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         )
         stack.push_async_callback(agent_pool.close)
 
+        # Storage proxies: read from etcd's `volumes/` on demand (no restart to add one).
+        storage_proxies = StorageProxyPool(etcd, StorageProxySettings())
+        stack.push_async_callback(storage_proxies.close)
+
         # Sessions: the repository, the launcher that talks to agents, the scheduling loop.
         sessions = SessionRepository(engine)
         images = SessionImages(ImageService(ImageRepository(engine)))
@@ -234,6 +252,13 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         session_events = SessionEventHub()
         register_session_event_relays(dispatcher, session_events)
 
+        # Background tasks: ours publish through the producer; everyone's reach the hub.
+        bgtasks = BackgroundTaskRegistry(events, source=manager_id)
+        stack.push_async_callback(bgtasks.shutdown)
+        bgtask_hub = BgtaskEventHub()
+        register_bgtask_relays(dispatcher, bgtask_hub)
+        task_events = TaskEvents(bgtask_hub, events)
+
         # Agents: registry from heartbeats, liveness, and what happens when one goes away.
         last_seen = AgentLastSeen(redis_live)
         agent_service = AgentService(
@@ -264,11 +289,20 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             lock_redis=redis_lock,
         )
 
+        admin_deps = AdminDeps(
+            config=config,
+            db=engine,
+            etcd=etcd,
+            keypair_cache=keypair_cache,
+            storage_proxies=storage_proxies,
+        )
+        # Virtual folders, and the reconciler that finishes what a crash left half done.
+        vfolder_service = build_vfolder_service(admin_deps)
         services = Services(
             announcement=AnnouncementService(etcd),
             session=session_service,
+            vfolder=vfolder_service,
         )
-        admin_deps = AdminDeps(config=config, db=engine, etcd=etcd, keypair_cache=keypair_cache)
         yield RootContext(
             config=config,
             etcd=etcd,
@@ -282,6 +316,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,
+            storage_proxies=storage_proxies,
             sessions=sessions,
             launcher=launcher,
             coordinator=coordinator,
@@ -289,6 +324,9 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             session_events=session_events,
             rate_limiter=rate_limiter,
             idle_checker=idle_checker,
+            bgtasks=bgtasks,
+            task_events=task_events,
+            vfolder_reconciler=VFolderReconciler(vfolder_service),
         )
 
 
@@ -318,6 +356,7 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
                     rate_limiter=root.rate_limiter,
                 ),
                 root.session_events,
+                task_events=root.task_events,
             ),
             access_log=None,
             shutdown_timeout=10.0,
@@ -336,6 +375,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.idle_checker.stop)
         root.liveness.start()
         stack.push_async_callback(root.liveness.stop)
+        root.vfolder_reconciler.start()
+        stack.push_async_callback(root.vfolder_reconciler.stop)
 
         await _start_site(
             metrics_runner,

@@ -64,6 +64,11 @@ from ai.backend.manager.services.storage.processors import (
 )
 from ai.backend.manager.services.usage.processors import UsageProcessors, build_usage_processors
 from ai.backend.manager.services.user.processors import UserProcessors, build_user_processors
+from ai.backend.manager.services.vfolder.processors import (
+    VFolderProcessors,
+    build_vfolder_processors,
+)
+from ai.backend.manager.services.vfolder.service import VFolderService
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,14 @@ class Processors:
     storage: StorageProcessors
     resource_preset: ResourcePresetProcessors
     usage: UsageProcessors
+    vfolder: VFolderProcessors
 
 
 @dataclass(frozen=True)
 class Services:
     announcement: AnnouncementService
     session: SessionService
+    vfolder: VFolderService
 
 
 def build_processors(
@@ -132,6 +139,7 @@ def build_processors(
         storage=build_storage_processors(deps, metrics),
         resource_preset=build_resource_preset_processors(deps, metrics),
         usage=build_usage_processors(deps, metrics),
+        vfolder=build_vfolder_processors(services.vfolder, metrics),
         announcement=AnnouncementProcessors(
             get=ActionProcessor(services.announcement.get, metrics=metrics),
             update=ActionProcessor(services.announcement.update, metrics=metrics),

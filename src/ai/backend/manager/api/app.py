@@ -25,13 +25,18 @@ from ai.backend.manager.api.rest import (
     session,
     vfolder,
 )
+from ai.backend.manager.bgtask.follow import TaskEvents
 from ai.backend.manager.services.session.event_hub import SessionEventHub
 
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 
 
 def build_api_app(
-    context: APIContext, session_events: SessionEventHub, *, allow_origins: str = "*"
+    context: APIContext,
+    session_events: SessionEventHub,
+    *,
+    allow_origins: str = "*",
+    task_events: TaskEvents | None = None,
 ) -> web.Application:
     middlewares: list[Middleware] = [
         request_id_middleware,
@@ -52,6 +57,8 @@ def build_api_app(
     resource.register_routes(app)
     vfolder.register_routes(app)
     app[events.SESSION_EVENT_HUB] = session_events
+    if task_events is not None:
+        app[events.BGTASK_EVENTS] = task_events
     events.register_routes(app)
     gql.register_routes(app, build_schema())
     cors = aiohttp_cors.setup(

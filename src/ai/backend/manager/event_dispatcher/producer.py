@@ -115,6 +115,19 @@ class EventProducer:
 
         await redis_call(f"SET+PUBLISH {event.name}", _run(), self._timeout)
 
+    async def refresh_cached(self, cache_ids: Sequence[str], ttl: int) -> None:
+        """Keep the cached messages `cache_ids` for another `ttl` s (missing ones stay missing)."""
+        if not cache_ids:
+            return
+
+        async def _run() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for cache_id in cache_ids:
+                    pipe.expire(cache_id, ttl)
+                await pipe.execute()
+
+        await redis_call(f"EXPIRE x{len(cache_ids)}", _run(), self._timeout)
+
     async def fetch_cached(self, cache_id: str) -> BroadcastEnvelope | None:
         """The last message broadcast with `cache_id`, if it has not expired."""
         raw = await redis_call(f"GET {cache_id}", self._redis.get(cache_id), self._timeout)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai.backend.manager.clients.etcd import EtcdClient
+from ai.backend.manager.clients.storage_proxy import StorageProxyPool
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.repositories.keypair import KeypairCache
 
@@ -18,3 +19,5 @@ class AdminDeps:
     etcd: EtcdClient
     # verified keypairs cached for authentication: drop entries when keypairs or users change
     keypair_cache: KeypairCache
+    # the storage proxies of etcd's `volumes/proxies/...` (folders, volumes, files)
+    storage_proxies: StorageProxyPool

@@ -21,6 +21,7 @@ from ai.backend.manager.api.gql.session import SessionQuery
 from ai.backend.manager.api.gql.storage import StorageMutation, StorageQuery
 from ai.backend.manager.api.gql.types.session import JSON_STRING_SCALAR, JSONString
 from ai.backend.manager.api.gql.user import UserMutation, UserQuery
+from ai.backend.manager.api.gql.vfolder import VFolderQuery
 
 Query = merge_types(
     "Query",
@@ -36,6 +37,7 @@ Query = merge_types(
         ImageQuery,
         StorageQuery,
         ResourcePresetQuery,
+        VFolderQuery,
     ),
 )
 Mutation = merge_types(

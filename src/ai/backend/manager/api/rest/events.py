@@ -1,4 +1,5 @@
-"""`GET /events/session`: a session's lifecycle events as Server-Sent Events (rest-api.md §1.3).
+"""Server-Sent Events: `GET /events/session` (a session's lifecycle, rest-api.md §1.3) and
+`GET /events/background-task` (a background task's progress and outcome).
 
 The session is looked up first, so an unknown or invisible session is an ordinary problem-JSON
 error. Then every event is `event: <name>` with a one-line JSON `data:` object, a comment line
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,9 +23,15 @@ from aiohttp import web
 from ai.backend.manager.actions.processors import Processors
 from ai.backend.manager.actions.session import GetSessionInfoAction
 from ai.backend.manager.api.context import api_context, current_user
+from ai.backend.manager.bgtask.follow import TaskEvents
 from ai.backend.manager.data.session import SessionRecord
-from ai.backend.manager.errors.base import InvalidAPIParameters
+from ai.backend.manager.errors.base import InvalidAPIParameters, ServiceUnavailable
 from ai.backend.manager.errors.session import SessionNotFound
+from ai.backend.manager.events.bgtask import (
+    BgtaskEvent,
+    BgtaskPartialSuccessEvent,
+    BgtaskUpdatedEvent,
+)
 from ai.backend.manager.services.session.event_hub import (
     EventScope,
     SessionEventHub,
@@ -51,6 +59,8 @@ class SessionEventStreamOptions:
 
 SESSION_EVENT_HUB = web.AppKey("session_event_hub", SessionEventHub)
 SESSION_EVENT_STREAM_OPTIONS = web.AppKey("session_event_stream_options", SessionEventStreamOptions)
+
+BGTASK_EVENTS = web.AppKey("bgtask_events", TaskEvents)
 
 SERVER_CLOSE = "server_close"
 _ALL_SCOPES = frozenset(EventScope)
@@ -208,14 +218,76 @@ async def stream_session_events(request: web.Request) -> web.StreamResponse:
     return response
 
 
+# --- background tasks --------------------------------------------------------------------------
+
+
+def bgtask_event_message(event: BgtaskEvent) -> tuple[str, dict[str, Any]]:
+    """The client's view of a task event: its SSE name and data.
+
+    A partial success is reported as `bgtask_done` with its `errors` (the client treats both
+    names alike, and older clients know only `bgtask_done`).
+    """
+    message = getattr(event, "message", None) or ""
+    data: dict[str, Any] = {"task_id": str(event.task_id), "message": message}
+    if isinstance(event, BgtaskUpdatedEvent):
+        data["current_progress"] = event.current_progress
+        data["total_progress"] = event.total_progress
+        return event.name, data
+    if isinstance(event, BgtaskPartialSuccessEvent):
+        data["errors"] = list(event.errors)
+        return "bgtask_done", data
+    return event.name, data
+
+
+async def stream_background_task_events(request: web.Request) -> web.StreamResponse:
+    """Progress of the task `task_id` until its end, then `server_close`; 404 if unknown."""
+    raw = request.query.get("task_id") or request.query.get("taskId")
+    if not raw:
+        raise InvalidAPIParameters("`task_id` is required")
+    try:
+        task_id = uuid.UUID(raw)
+    except ValueError:
+        raise InvalidAPIParameters(f"`task_id` must be a UUID, not {raw!r}") from None
+    current_user(request)
+    options = request.config_dict.get(SESSION_EVENT_STREAM_OPTIONS) or SessionEventStreamOptions()
+    task_events = request.config_dict.get(BGTASK_EVENTS)
+    if task_events is None:
+        raise ServiceUnavailable("Background task events are not available on this server")
+    async with task_events.follow(task_id, recheck_interval=options.keepalive_interval) as follower:
+        response = web.StreamResponse(
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
+        response.content_type = "text/event-stream"
+        await response.prepare(request)
+        try:
+            async for event in follower.events():
+                if event is None:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                name, data = bgtask_event_message(event)
+                await response.write(encode_event(name, data))
+                if not isinstance(event, BgtaskUpdatedEvent):
+                    await response.write(encode_event(SERVER_CLOSE, {}))
+        except ConnectionError:
+            log.debug("the watcher of task %s went away", task_id)
+        except Exception:
+            log.exception("the event stream of task %s failed", task_id)
+    return response
+
+
 async def _close_hub(app: web.Application) -> None:
     # Streams would otherwise hold up the graceful shutdown until its timeout.
     hub = app.get(SESSION_EVENT_HUB)
     if hub is not None:
         hub.close()
+    task_events = app.get(BGTASK_EVENTS)
+    if task_events is not None:
+        task_events.hub.close()
 
 
 def register_routes(app: web.Application) -> None:
-    """Add the SSE routes; `app[SESSION_EVENT_HUB]` must be set before the app starts."""
+    """Add the SSE routes; `app[SESSION_EVENT_HUB]` and `app[BGTASK_EVENTS]` must be set
+    before the app starts."""
     app.router.add_get("/events/session", stream_session_events)
+    app.router.add_get("/events/background-task", stream_background_task_events)
     app.on_shutdown.append(_close_hub)
