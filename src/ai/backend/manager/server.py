@@ -295,6 +295,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             etcd=etcd,
             keypair_cache=keypair_cache,
             storage_proxies=storage_proxies,
+            bgtasks=bgtasks,
         )
         # Virtual folders, and the reconciler that finishes what a crash left half done.
         vfolder_service = build_vfolder_service(admin_deps)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ai.backend.manager.bgtask import BackgroundTaskRegistry
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.storage_proxy import StorageProxyPool
 from ai.backend.manager.config.local import ManagerLocalConfig
@@ -21,3 +22,5 @@ class AdminDeps:
     keypair_cache: KeypairCache
     # the storage proxies of etcd's `volumes/proxies/...` (folders, volumes, files)
     storage_proxies: StorageProxyPool
+    # runs long operations (image rescans) as tasks clients follow; None: not available
+    bgtasks: BackgroundTaskRegistry | None = None

@@ -16,6 +16,7 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ai.backend.manager.actions.container_registry import (
@@ -26,8 +27,9 @@ from ai.backend.manager.actions.container_registry import (
     ModifyRegistryAction,
     RescanImagesAction,
 )
+from ai.backend.manager.bgtask import BackgroundTaskRegistry, TaskReporter, TaskResult
 from ai.backend.manager.data.image import RegistryInput, RegistryRecord, RescanOutcome
-from ai.backend.manager.errors.base import PermissionDenied
+from ai.backend.manager.errors.base import PermissionDenied, ServiceUnavailable
 from ai.backend.manager.errors.container_registry import (
     ContainerRegistryNotFound,
     InvalidContainerRegistry,
@@ -124,10 +126,15 @@ def _summary(
 
 class ContainerRegistryService:
     def __init__(
-        self, repository: ContainerRegistryRepository, scanner: RegistryScanner | None = None
+        self,
+        repository: ContainerRegistryRepository,
+        scanner: RegistryScanner | None = None,
+        *,
+        tasks: BackgroundTaskRegistry | None = None,
     ) -> None:
         self._repository = repository
         self._scanner = scanner or RegistryScanner()
+        self._tasks = tasks
 
     # --- registries ------------------------------------------------------------------------------
 
@@ -240,6 +247,21 @@ class ContainerRegistryService:
                 for r in rows
             ]
         return rows
+
+    async def start_rescan(self, action: RescanImagesAction) -> uuid.UUID:
+        """Check the request, then rescan in a background task (progress as `bgtask_updated`,
+        skipped images as the errors of `bgtask_partial_success`); returns the task id."""
+        registries = await self.resolve_rescan_targets(action)
+        if self._tasks is None:
+            raise ServiceUnavailable("Background tasks are not available in this process")
+
+        async def run(reporter: TaskReporter) -> TaskResult:
+            outcome = await self.rescan_registries(
+                registries, replace(action, progress=reporter.update)
+            )
+            return TaskResult(message=outcome.message, errors=outcome.warnings)
+
+        return await self._tasks.start(run, name="rescan-images")
 
     async def rescan(self, action: RescanImagesAction) -> RescanOutcome:
         registries = await self.resolve_rescan_targets(action)

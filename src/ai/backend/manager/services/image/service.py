@@ -28,6 +28,7 @@ from ai.backend.manager.actions.image import (
     ResolveImageAction,
 )
 from ai.backend.manager.errors.base import PermissionDenied
+from ai.backend.manager.errors.container_registry import ImageRegistryNotAllowed
 from ai.backend.manager.errors.image import (
     AmbiguousImage,
     ImageAliasNotFound,
@@ -130,6 +131,22 @@ class ImageService:
         if parsed is None:
             raise InvalidImageReference(f"{text!r} is neither an image reference nor an alias")
         raise ImageNotFound(f"No image matches {text!r}")
+
+    async def ensure_registry_allowed(self, domain_name: str, image: ResolvedImage) -> None:
+        """Refuse an image whose registry the domain's `allowed_docker_registries` lacks."""
+        allowed = await self._repository.allowed_registries(domain_name)
+        if allowed is None or image.registry_name not in allowed:
+            listed = ", ".join(allowed or ()) or "none"
+            raise ImageRegistryNotAllowed(
+                f"The domain {domain_name!r} may not use images from {image.registry_name} "
+                f"(it allows: {listed}); ask an administrator to add the registry to the "
+                "domain's allowed_docker_registries",
+                data={
+                    "image": image.canonical,
+                    "registry": image.registry_name,
+                    "allowed_registries": list(allowed or ()),
+                },
+            )
 
     async def resolve_image(self, action: ResolveImageAction) -> ResolvedImage:
         return await self.resolve(action.reference, action.architecture)
