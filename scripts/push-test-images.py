@@ -76,7 +76,7 @@ def python_labels(**extra: str) -> dict[str, str]:
         "ai.backend.runtime-path": "/usr/bin/python3",
         "ai.backend.resource.min.cpu": "1",
         "ai.backend.resource.min.mem": "256m",
-        "ai.backend.service-ports": "jupyter:http:8080,ttyd:http:7681",
+        "ai.backend.service-ports": "jupyter:http:8080,jupyterlab:http:8090",
         "ai.backend.accelerators": "cuda",
     }
     labels.update(extra)

@@ -105,8 +105,8 @@ class RegistryClient:
         self._session: aiohttp.ClientSession | None = None
         self._tokens: dict[str, str] = {}
         self._token_locks: dict[str, asyncio.Lock] = {}
-        self._basic = (
-            aiohttp.BasicAuth(registry.username, registry.password or "")
+        self._basic: str | None = (
+            aiohttp.encode_basic_auth(registry.username, registry.password or "")
             if registry.username
             else None
         )
@@ -171,16 +171,15 @@ class RegistryClient:
         scope_key = _scope_key(url)
         for _ in range(2):  # a second go after fetching a bearer token
             headers = {"Accept": accept} if accept else {}
-            auth = None
             token = self._tokens.get(scope_key)
             if token is not None:
                 headers["Authorization"] = f"Bearer {token}"
-            else:
-                auth = self._basic
+            elif self._basic is not None:
+                headers["Authorization"] = self._basic
             try:
                 async with (
                     self._slots,
-                    self._session.get(url, headers=headers, auth=auth) as resp,
+                    self._session.get(url, headers=headers) as resp,
                 ):
                     body = await resp.read()
                     status = resp.status
@@ -241,7 +240,8 @@ class RegistryClient:
                 async with (
                     self._slots,
                     self._session.get(
-                        f"{realm}?{query}" if query else realm, auth=self._basic
+                        f"{realm}?{query}" if query else realm,
+                        headers={"Authorization": self._basic} if self._basic else None,
                     ) as resp,
                 ):
                     body = await resp.read()

@@ -31,6 +31,8 @@ SERVICE_PORTS_LABEL: Final = "ai.backend.service-ports"
 ROLE_LABEL: Final = "ai.backend.role"
 
 SERVICE_PROTOCOLS: Final = frozenset({"http", "tcp", "pty", "preopen", "internal", "vnc", "rdp"})
+# Ports the agent keeps for itself (the REPL, sshd, ttyd): an image may not declare them.
+RESERVED_PORTS: Final = frozenset({2000, 2001, 2002, 2003, 2200, 7681})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _ROLES: Final = {
     "COMPUTE": ImageType.COMPUTE,
@@ -51,6 +53,11 @@ def is_kernel_image(labels: Mapping[str, str]) -> bool:
 def _parse_port(text: str, entry: str) -> None:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise BrokenImageLabels(f"{SERVICE_PORTS_LABEL}: bad port {text!r} in {entry!r}")
+    if int(text) in RESERVED_PORTS:
+        raise BrokenImageLabels(
+            f"{SERVICE_PORTS_LABEL}: port {text} in {entry!r} is reserved by the agent "
+            "(2000-2003, 2200, 7681)"
+        )
 
 
 def validate_service_ports(value: str) -> None:

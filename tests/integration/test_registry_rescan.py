@@ -1,0 +1,334 @@
+"""Registries and rescans against a real registry (Debian's docker-registry on a free port),
+with images pushed through the v2 API by scripts/push-test-images.py.
+
+The story: register the registry (credentials never echoed), rescan it as a background task
+(progress events, the broken image named in the errors), alias an image, run a session by the
+alias on a dummy agent (after the domain allows the registry), forget the image, rescan again
+(it comes back). A registry that is down, and one that answers garbage, leave the catalogue as
+it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from aiohttp import web
+
+from ai.backend.manager.models.domain import domains
+from ai.backend.manager.models.image import container_registries, images
+from tests.agent_harness import DummyAgent, agent_venv_available, start_dummy_agents, stop_all
+from tests.conftest import ETCD_ADDR, free_port
+from tests.integration.conftest import RunningManager
+from tests.integration.sse import SSEMessage, read_sse
+from tests.integration.test_admin_catalog import gql, gql_data
+from tests.integration.test_sessions import call, wait_agents_alive, wait_status
+from tests.registry_harness import PrivateRegistry, load_pusher, running_registry
+from tests.signing import signed_headers
+
+pytestmark = pytest.mark.integration
+
+CREATE_NODE = """
+mutation($url: String!, $type: ContainerRegistryTypeField!, $registry_name: String!,
+         $username: String, $password: String) {
+  create_container_registry_node(url: $url, type: $type, registry_name: $registry_name,
+                                 username: $username, password: $password) {
+    container_registry { row_id registry_name url type username password ssl_verify is_global }
+  }
+}"""
+RESCAN = """
+mutation($registry: String, $project: String) {
+  rescan_images(registry: $registry, project: $project) { ok msg task_id }
+}"""
+IMAGES = """
+query { images(is_operation: false) {
+  name registry architecture tag digest size_bytes aliases status
+  labels { key value } resource_limits { key min max } supported_accelerators
+} }"""
+
+
+@pytest_asyncio.fixture(scope="module")
+async def registry(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PrivateRegistry]:
+    pusher = load_pusher()
+    async with running_registry(Path(tmp_path_factory.mktemp("registry"))) as reg:
+        await pusher.push_images(reg.url, pusher.demo_specs() + pusher.broken_specs())
+        yield reg
+
+
+async def _follow(
+    http: aiohttp.ClientSession, manager: RunningManager, task_id: str
+) -> list[SSEMessage]:
+    rel = f"/events/background-task?task_id={task_id}"
+    headers = signed_headers("GET", rel, host=manager.host)
+    async with http.get(manager.base_url + rel, headers=headers) as resp:
+        assert resp.status == 200, await resp.text()
+        return await read_sse(resp, timeout=60)
+
+
+async def _rescan(
+    http: aiohttp.ClientSession, manager: RunningManager, registry: str
+) -> tuple[str, list[SSEMessage]]:
+    data = await gql_data(http, manager, RESCAN, {"registry": registry, "project": None})
+    result = data["rescan_images"]
+    assert result["ok"], result
+    return result["task_id"], await _follow(http, manager, result["task_id"])
+
+
+def _final(messages: list[SSEMessage]) -> SSEMessage:
+    finals = [m for m in messages if m.event.startswith("bgtask_") and m.event != "bgtask_updated"]
+    assert finals, messages
+    return finals[-1]
+
+
+async def _image_rows(manager: RunningManager, registry: str) -> list[Any]:
+    async with manager.root.db.connect() as conn:
+        return list(
+            (
+                await conn.execute(
+                    sa.select(images.c.name, images.c.architecture, images.c.status)
+                    .where(images.c.registry == registry)
+                    .order_by(images.c.name, images.c.architecture)
+                )
+            ).all()
+        )
+
+
+async def _allow_registry(manager: RunningManager, registry: str, allowed: bool) -> None:
+    async with manager.root.db.begin() as conn:
+        current = await conn.scalar(
+            sa.select(domains.c.allowed_docker_registries).where(domains.c.name == "default")
+        )
+        names = [n for n in (current or []) if n != registry]
+        if allowed:
+            names.append(registry)
+        await conn.execute(
+            sa.update(domains)
+            .where(domains.c.name == "default")
+            .values(allowed_docker_registries=names)
+        )
+
+
+@pytest_asyncio.fixture(scope="module")
+async def one_agent(
+    manager: RunningManager,
+    redis_port: int,
+    etcd_namespace: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[DummyAgent]:
+    if not agent_venv_available():
+        pytest.skip("no agent venv (make peers)")
+    started = await start_dummy_agents(
+        1,
+        workdir=Path(tmp_path_factory.mktemp("rescan-agents")),
+        etcd_addr=str(ETCD_ADDR),
+        namespace=etcd_namespace,
+        redis_port=redis_port,
+        cpu=4,
+        mem_bytes=8 * 2**30,
+        heartbeat_interval=1.0,
+    )
+    try:
+        await wait_agents_alive(manager, [a.id for a in started])
+        yield started[0]
+    finally:
+        await asyncio.to_thread(stop_all, started)
+
+
+async def test_register_rescan_alias_run_forget_rescan(
+    manager: RunningManager,
+    http: aiohttp.ClientSession,
+    registry: PrivateRegistry,
+    one_agent: DummyAgent,
+) -> None:
+    # --- register: the password is stored, never shown back -------------------------------
+    data = await gql_data(
+        http,
+        manager,
+        CREATE_NODE,
+        {
+            "url": registry.url,
+            "type": "docker",
+            "registry_name": registry.name,
+            "username": "puller",
+            "password": "s3cret-pw",
+        },
+    )
+    node = data["create_container_registry_node"]["container_registry"]
+    assert node["registry_name"] == registry.name and node["type"] == "docker"
+    assert node["username"] == "puller" and node["password"] == "*****"
+    listed = await gql(
+        http, manager, "query { container_registries { hostname config { url password } } }"
+    )
+    assert "s3cret-pw" not in str(listed)
+    async with manager.root.db.connect() as conn:
+        stored = await conn.scalar(
+            sa.select(container_registries.c.password).where(
+                container_registries.c.registry_name == registry.name
+            )
+        )
+    assert stored == "s3cret-pw"  # the agents need it to pull
+
+    # --- rescan as a background task ------------------------------------------------------
+    _, messages = await _rescan(http, manager, registry.name)
+    updates = [m for m in messages if m.event == "bgtask_updated"]
+    assert updates and updates[-1].data["current_progress"] == updates[-1].data["total_progress"]
+    assert updates[-1].data["total_progress"] == 4  # 4 tags: python, lua, broken, plain
+    final = _final(messages)
+    # a partial success reaches clients as `bgtask_done` with its errors (as the client expects)
+    assert final.event in ("bgtask_done", "bgtask_partial_success"), final
+    assert len(final.data["errors"]) == 1 and "testing/broken:1.0" in final.data["errors"][0]
+    assert (
+        "ai.backend.resource.min.mem" in final.data["errors"][0] or "mem" in final.data["errors"][0]
+    )
+
+    rows = await _image_rows(manager, registry.name)
+    python = f"{registry.name}/testing/python:3.11-ubuntu22.04"
+    lua = f"{registry.name}/testing/lua:5.4-alpine3.18"
+    assert [(r.name, r.architecture, r.status) for r in rows] == [
+        (lua, "x86_64", "ALIVE"),
+        (python, "aarch64", "ALIVE"),
+        (python, "x86_64", "ALIVE"),
+    ]
+    listing = (await gql_data(http, manager, IMAGES))["images"]
+    entry = next(
+        i
+        for i in listing
+        if i["registry"] == registry.name
+        and i["name"] == "testing/python"
+        and i["architecture"] == "x86_64"
+    )
+    assert entry["supported_accelerators"] == ["cuda"]
+    assert {"key": "mem", "min": "268435456", "max": "Infinity"} in entry["resource_limits"]
+    assert entry["digest"].startswith("sha256:") and entry["size_bytes"] > 0
+    assert {
+        "key": "ai.backend.service-ports",
+        "value": "jupyter:http:8080,jupyterlab:http:8090",
+    } in (entry["labels"])
+
+    # --- alias, and a session by the alias (once the domain allows the registry) ---------
+    alias = f"regpy-{uuid.uuid4().hex[:6]}"
+    result = await gql_data(
+        http,
+        manager,
+        "mutation($alias: String!, $target: String!) {"
+        " alias_image(alias: $alias, target: $target) { ok msg } }",
+        {"alias": alias, "target": python},
+    )
+    assert result["alias_image"]["ok"], result
+    session_body = {
+        "name": f"rescan-{uuid.uuid4().hex[:6]}",
+        "image": alias,
+        "type": "interactive",
+        "group": "default",
+        "domain": "default",
+        "config": {"resources": {"cpu": "1", "mem": "1g"}},
+    }
+    await _allow_registry(manager, registry.name, False)
+    status, body = await call(http, manager, "POST", "/session", session_body)
+    assert status == 403, body
+    assert registry.name in body["msg"] and "allowed" in body["msg"]
+    await _allow_registry(manager, registry.name, True)
+    try:
+        status, body = await call(http, manager, "POST", "/session", session_body)
+        assert status == 201, body
+        info = await wait_status(http, manager, session_body["name"], {"RUNNING"})
+        assert info["image"] == python or python in str(info)
+        await call(http, manager, "DELETE", f"/session/{session_body['name']}")
+    finally:
+        await _allow_registry(manager, registry.name, False)
+
+    # --- forget, then rescan again: it is back --------------------------------------------
+    result = await gql_data(
+        http,
+        manager,
+        "mutation($reference: String!, $architecture: String!) {"
+        " forget_image(reference: $reference, architecture: $architecture) { ok msg } }",
+        {"reference": python, "architecture": "x86_64"},
+    )
+    assert result["forget_image"]["ok"], result
+    rows = await _image_rows(manager, registry.name)
+    assert (python, "x86_64", "DELETED") in [(r.name, r.architecture, r.status) for r in rows]
+    _, messages = await _rescan(http, manager, registry.name)
+    assert "1 restored" in _final(messages).data["message"]
+    rows = await _image_rows(manager, registry.name)
+    assert all(r.status == "ALIVE" for r in rows), rows
+
+
+async def test_a_registry_that_is_down_changes_nothing(
+    manager: RunningManager, http: aiohttp.ClientSession
+) -> None:
+    port = free_port()
+    name = f"127.0.0.1:{port}"
+    await gql_data(
+        http,
+        manager,
+        CREATE_NODE,
+        {"url": f"http://{name}", "type": "docker", "registry_name": name},
+    )
+    async with manager.root.db.connect() as conn:
+        before = await conn.scalar(sa.select(sa.func.count()).select_from(images))
+    _, messages = await _rescan(http, manager, name)
+    final = _final(messages)
+    assert final.event == "bgtask_failed", final
+    assert "Cannot reach the registry" in final.data["message"] and name in final.data["message"]
+    async with manager.root.db.connect() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(images)) == before
+
+
+async def test_a_registry_answering_garbage_changes_nothing(
+    manager: RunningManager, http: aiohttp.ClientSession
+) -> None:
+    async def base(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def catalog(request: web.Request) -> web.Response:
+        return web.json_response({"repositories": ["junk/app"]})
+
+    async def tags(request: web.Request) -> web.Response:
+        return web.json_response({"name": "junk/app", "tags": ["1", "2"]})
+
+    async def manifest(request: web.Request) -> web.Response:
+        return web.Response(text="<html>definitely not a manifest</html>")
+
+    app = web.Application()
+    app.router.add_get("/v2/", base)
+    app.router.add_get("/v2/_catalog", catalog)
+    app.router.add_get("/v2/junk/app/tags/list", tags)
+    app.router.add_get("/v2/junk/app/manifests/{ref}", manifest)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    name = f"127.0.0.1:{port}"
+    try:
+        await gql_data(
+            http,
+            manager,
+            CREATE_NODE,
+            {"url": f"http://{name}", "type": "docker", "registry_name": name},
+        )
+        async with manager.root.db.connect() as conn:
+            before = await conn.scalar(sa.select(sa.func.count()).select_from(images))
+        _, messages = await _rescan(http, manager, name)
+        final = _final(messages)
+        assert final.event == "bgtask_failed", final
+        assert "not JSON" in final.data["message"], final
+        async with manager.root.db.connect() as conn:
+            assert await conn.scalar(sa.select(sa.func.count()).select_from(images)) == before
+    finally:
+        await runner.cleanup()
+
+
+async def test_rescan_of_an_unknown_registry_is_refused_at_once(
+    manager: RunningManager, http: aiohttp.ClientSession
+) -> None:
+    data = await gql_data(http, manager, RESCAN, {"registry": "nowhere.example:1", "project": None})
+    assert data["rescan_images"]["ok"] is False
+    assert "No container registry named" in data["rescan_images"]["msg"]
