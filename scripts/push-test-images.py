@@ -7,9 +7,10 @@ what the manager reads on a rescan (`ai.backend.kernelspec`, `ai.backend.resourc
 image built for several architectures gets one manifest per architecture and an index (OCI) or
 a manifest list (Docker) under its tag.
 
-    push-test-images.py --registry http://127.0.0.1:5050                 # the demo set
-    push-test-images.py --registry URL --with-broken                      # + an image with bad labels
-    push-test-images.py --registry URL --image testing/r:4.3 --arch x86_64 --label ai.backend.kernelspec=1
+    push-test-images.py --registry http://127.0.0.1:5050       # the demo set
+    push-test-images.py --registry URL --with-broken            # + images with bad labels
+    push-test-images.py --registry URL --image testing/r:4.3 --arch x86_64 \
+        --label ai.backend.kernelspec=1
     push-test-images.py --registry URL --bulk 500 [--bulk-repo bench/python]
 
 The functions are importable (tests and benchmarks load this file): `push_images(url, specs)`.
@@ -29,7 +30,6 @@ import tarfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urljoin
 
 import aiohttp
@@ -259,9 +259,8 @@ class RegistryPusher:
                     if resp.status in ok:
                         return resp.status, resp.headers
                     if resp.status < 500:
-                        raise PushError(
-                            f"{method} {url}: HTTP {resp.status} {body[:300].decode(errors='replace')}"
-                        )
+                        text = body[:300].decode(errors="replace")
+                        raise PushError(f"{method} {url}: HTTP {resp.status} {text}")
                     last = PushError(f"{method} {url}: HTTP {resp.status}")
             except (aiohttp.ClientError, TimeoutError) as e:
                 last = e

@@ -60,11 +60,11 @@ class PrivateRegistry:
     url: str
 
 
-async def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+async def _wait_ready(url: str, proc: asyncio.subprocess.Process, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
+            if proc.returncode is not None:
                 raise RuntimeError(f"docker-registry exited with {proc.returncode}")
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with http.get(url + "/v2/", timeout=aiohttp.ClientTimeout(total=2)) as r:
@@ -88,16 +88,19 @@ async def running_registry(workdir: Path) -> AsyncIterator[PrivateRegistry]:
         f"http:\n  addr: 127.0.0.1:{port}\n"
     )
     log = (workdir / "registry.log").open("ab")
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    proc = await asyncio.create_subprocess_exec(
+        binary, "serve", str(config), stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_ready(url, proc)
         yield PrivateRegistry(name=f"127.0.0.1:{port}", url=url)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
         log.close()
