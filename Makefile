@@ -25,6 +25,8 @@ halfstack-down:
 
 peers:
 	bash scripts/make-peer-venv.sh client
+	bash scripts/make-peer-venv.sh agent
+	bash scripts/make-peer-venv.sh storage-proxy
 
 # (Re)write manager.toml for the native halfstack.
 config:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Stop what scripts/halfstack-up.sh started: our etcd instance(s) and any
 # Redis it started itself. A PostgreSQL or Redis that was already running (a
-# system service) is left alone. With --purge, also delete .halfstack/
-# (etcd data, logs, the env file).
+# system service) is left alone. With --purge, also stop the storage proxy and
+# delete .halfstack/ (etcd data, logs, the env file, the storage proxy's volume).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,6 +33,8 @@ done
 [ "$stopped" -gt 0 ] || log "nothing of ours was running"
 
 if [ "$PURGE" = 1 ]; then
+    # the storage proxy keeps its volume under .halfstack/vfroot: stop it before removing that
+    bash scripts/stop-storage-proxy.sh
     log "removing ${HALFSTACK_DIR}"
     rm -rf "$HALFSTACK_DIR"
 else

@@ -11,6 +11,7 @@ cd "$REPO_ROOT"
 bash scripts/install-dev.sh
 CLIENT_VENV="$(bash scripts/make-peer-venv.sh client)"
 AGENT_VENV="$(bash scripts/make-peer-venv.sh agent)"
+STORAGE_PROXY_VENV="$(bash scripts/make-peer-venv.sh storage-proxy)"
 bash scripts/halfstack-up.sh
 # The registry tests run their own docker-registry on a free port; this only installs it.
 bash scripts/registry-up.sh --install-only
@@ -21,6 +22,7 @@ export BACKEND_TEST_REDIS_PORT="$HALFSTACK_REDIS_PORT"
 export BACKEND_TEST_ETCD_ADDR="127.0.0.1:${HALFSTACK_ETCD_PORT}"
 export BACKEND_TEST_CLIENT_VENV="$CLIENT_VENV"
 export BACKEND_TEST_AGENT_VENV="$AGENT_VENV"
+export BACKEND_TEST_STORAGE_PROXY_VENV="$STORAGE_PROXY_VENV"
 
 if [ "$#" -eq 0 ]; then
     set -- -q -ra

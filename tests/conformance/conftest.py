@@ -75,7 +75,9 @@ class ClientRunner:
         access_key: str = ADMIN_ACCESS_KEY,
         secret_key: str = ADMIN_SECRET_KEY,
         timeout: float = 60,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """Run the CLI; `input` answers its prompts (stdin is empty otherwise)."""
         env = self.environment(access_key, secret_key)
         return subprocess.run(
             [str(CLIENT_VENV / "bin" / "backend.ai"), *args],
@@ -84,7 +86,7 @@ class ClientRunner:
             capture_output=True,
             text=True,
             timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            input=input if input is not None else "",
         )
 
 

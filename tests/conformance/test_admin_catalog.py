@@ -39,20 +39,32 @@ def _etcd(namespace: str) -> EtcdClient:
 
 
 @pytest.fixture
-def declared_volumes(etcd_namespace: str) -> Iterator[None]:
-    """`local:volume1` declared in etcd as the default host (a vfs volume)."""
+def no_volumes(etcd_namespace: str) -> Iterator[EtcdClient]:
+    """No `volumes/...` during the test; what was there (e.g. the package's storage proxy,
+    tests/conformance/conftest.py) is put back afterwards."""
     etcd = _etcd(etcd_namespace)
+    saved = asyncio.run(etcd.get_prefix("volumes"))
+    asyncio.run(etcd.delete_prefix("volumes"))
+    try:
+        yield etcd
+    finally:
+        asyncio.run(etcd.delete_prefix("volumes"))
+        if saved:
+            asyncio.run(etcd.put_prefix("volumes", saved))
+
+
+@pytest.fixture
+def declared_volumes(no_volumes: EtcdClient) -> Iterator[None]:
+    """`local:volume1` declared in etcd as the default host (a vfs volume of a proxy
+    without a manager API: the manager takes etcd's word for it)."""
     tree = {
         "default_host": "local:volume1",
         "proxies": {
             "local": {"volumes": {"volume1": {"backend": "vfs", "capabilities": "vfolder,quota"}}}
         },
     }
-    asyncio.run(etcd.put_prefix("volumes", tree))
-    try:
-        yield
-    finally:
-        asyncio.run(etcd.delete_prefix("volumes"))
+    asyncio.run(no_volumes.put_prefix("volumes", tree))
+    yield
 
 
 # --- 24, 25: agents -----------------------------------------------------------------------------
@@ -149,7 +161,7 @@ def test_vfolder_types(client: ClientRunner) -> None:
 # --- 28: storage volumes ------------------------------------------------------------------------
 
 
-def test_step28_storage_list_without_volumes(client: ClientRunner) -> None:
+def test_step28_storage_list_without_volumes(client: ClientRunner, no_volumes: EtcdClient) -> None:
     console = _ok(client, "admin", "storage", "list")
     # the CLI prints the bare table header for an empty unpaged list
     assert console.split() == ["ID", "Backend", "Capabilities", "----", "---------", "-" * 14]
@@ -178,7 +190,9 @@ def test_storage_is_refused_to_users(client: ClientRunner) -> None:
 # --- 29: vfolder hosts --------------------------------------------------------------------------
 
 
-def test_step29_list_hosts_without_volume_configuration(client: ClientRunner) -> None:
+def test_step29_list_hosts_without_volume_configuration(
+    client: ClientRunner, no_volumes: EtcdClient
+) -> None:
     console = _ok(client, "vfolder", "list-hosts")
     assert "Default vfolder host: None" in console
     assert "Usable hosts: local:volume1" in console

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai.backend.manager.actions.storage import ListFolderHostsAction
 from ai.backend.manager.clients.etcd import EtcdClient
+from ai.backend.manager.clients.storage_proxy import StorageProxyPool
 from ai.backend.manager.errors.base import ServiceUnavailable
 from ai.backend.manager.models.agent import agent_resources, agents
 from ai.backend.manager.models.image import image_aliases, images
@@ -607,8 +608,24 @@ STORAGE_ONE = """query($vfolder_host: String!) {
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def volumes_config(etcd: EtcdClient) -> AsyncIterator[EtcdClient]:
-    """Declare two volumes of proxy `local` in etcd (volume1 the default host)."""
+async def keep_volumes(etcd: EtcdClient) -> AsyncIterator[EtcdClient]:
+    """The test may rewrite `volumes/...`; what was there (e.g. the session's storage proxy,
+    tests/integration/conftest.py) is put back afterwards."""
+    saved = await etcd.get_prefix("volumes")
+    try:
+        yield etcd
+    finally:
+        await etcd.delete_prefix("volumes")
+        if saved:
+            await etcd.put_prefix("volumes", saved)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def volumes_config(keep_volumes: EtcdClient) -> AsyncIterator[EtcdClient]:
+    """Declare two volumes of proxy `local` in etcd (volume1 the default host); a proxy
+    without a manager API, so the manager takes etcd's word for its volumes."""
+    etcd = keep_volumes
+    await etcd.delete_prefix("volumes")
     await etcd.put_prefix(
         "volumes",
         {
@@ -628,15 +645,13 @@ async def volumes_config(etcd: EtcdClient) -> AsyncIterator[EtcdClient]:
             },
         },
     )
-    try:
-        yield etcd
-    finally:
-        await etcd.delete_prefix("volumes")
+    yield etcd
 
 
 async def test_storage_volume_list_is_empty_without_configuration(
-    http: aiohttp.ClientSession, manager: RunningManager, etcd: EtcdClient
+    http: aiohttp.ClientSession, manager: RunningManager, keep_volumes: EtcdClient
 ) -> None:
+    etcd = keep_volumes
     await etcd.delete_prefix("volumes")
     data = await gql_data(
         http, manager, STORAGE_LIST, {"limit": 20, "offset": 0, "filter": None, "order": None}
@@ -715,9 +730,10 @@ async def test_volume_config_parsing_tolerates_odd_trees() -> None:
 async def test_folder_hosts_without_volume_configuration(
     http: aiohttp.ClientSession,
     manager: RunningManager,
-    etcd: EtcdClient,
+    keep_volumes: EtcdClient,
     keys: tuple[str, str],
 ) -> None:
+    etcd = keep_volumes
     await etcd.delete_prefix("volumes")
     status, body = await rest_get(http, manager, "/folders/_/hosts", keys=keys)
     assert status == 200, body
@@ -730,8 +746,20 @@ async def test_folder_hosts_with_volume_configuration(
 ) -> None:
     status, body = await rest_get(http, manager, "/folders/_/hosts", keys=USER)
     assert status == 200, body
-    # volume2 is a known volume but nothing grants it; volume1 is granted and the default
-    assert body == {"default": "local:volume1", "allowed": ["local:volume1"], "volume_info": {}}
+    # volume2 is a known volume but nothing grants it; volume1 is granted and the default;
+    # no proxy API to ask for usage: etcd's word for the backend and capabilities
+    assert body == {
+        "default": "local:volume1",
+        "allowed": ["local:volume1"],
+        "volume_info": {
+            "local:volume1": {
+                "backend": "vfs",
+                "capabilities": ["vfolder", "quota"],
+                "usage": {},
+                "sftp_scaling_groups": [],
+            }
+        },
+    }
     status, body = await rest_get(
         http, manager, f"/folders/_/hosts?group_id={DEFAULT_GROUP_ID}", keys=USER
     )
@@ -741,15 +769,14 @@ async def test_folder_hosts_with_volume_configuration(
 
 
 async def test_folder_hosts_drop_hosts_no_volume_backs(
-    http: aiohttp.ClientSession, manager: RunningManager, etcd: EtcdClient
+    http: aiohttp.ClientSession, manager: RunningManager, keep_volumes: EtcdClient
 ) -> None:
+    etcd = keep_volumes
+    await etcd.delete_prefix("volumes")
     await etcd.put("volumes/default_host", "other:volume9")
-    try:
-        status, body = await rest_get(http, manager, "/folders/_/hosts")
-        assert status == 200
-        assert body["default"] is None and body["allowed"] == []
-    finally:
-        await etcd.delete_prefix("volumes")
+    status, body = await rest_get(http, manager, "/folders/_/hosts")
+    assert status == 200
+    assert body["default"] is None and body["allowed"] == []
 
 
 # --- resource slots -----------------------------------------------------------------------------
@@ -795,17 +822,15 @@ async def test_resource_slots_from_etcd_and_details(
 
 
 async def test_vfolder_types(
-    http: aiohttp.ClientSession, manager: RunningManager, etcd: EtcdClient
+    http: aiohttp.ClientSession, manager: RunningManager, keep_volumes: EtcdClient
 ) -> None:
+    etcd = keep_volumes
     await etcd.delete_prefix("volumes")
     status, body = await rest_get(http, manager, "/config/vfolder-types", keys=USER)
     assert (status, body) == (200, ["user"])
     await etcd.put_prefix("volumes/_types", {"user": "", "group": ""})
-    try:
-        status, body = await rest_get(http, manager, "/config/vfolder-types")
-        assert (status, body) == (200, ["group", "user"])
-    finally:
-        await etcd.delete_prefix("volumes")
+    status, body = await rest_get(http, manager, "/config/vfolder-types")
+    assert (status, body) == (200, ["group", "user"])
 
 
 async def test_unsigned_requests_are_refused(
@@ -1004,7 +1029,7 @@ async def test_unreachable_etcd_is_a_service_error(manager: RunningManager) -> N
     from tests.conftest import free_port
 
     dead = EtcdClient(host="127.0.0.1", port=free_port(), namespace="nowhere", timeout=0.5)
-    service = StorageService(StorageRepository(manager.root.db, dead))
+    service = StorageService(StorageRepository(manager.root.db, dead), StorageProxyPool(dead))
     with pytest.raises(ServiceUnavailable):
         await service.list_folder_hosts(
             ListFolderHostsAction(requester=_user_of(manager, USER_ACCESS_KEY))

@@ -21,12 +21,14 @@ import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ai.backend.manager.data.session import StatusChange
 from ai.backend.manager.models.agent import agent_resources, agents
 from ai.backend.manager.models.group import association_groups_users, groups
 from ai.backend.manager.models.kernel import kernels, resource_allocations
 from ai.backend.manager.models.resource_preset import resource_presets
 from ai.backend.manager.models.scaling_group import scaling_groups, sgroups_for_domains
 from ai.backend.manager.models.session import sessions
+from ai.backend.manager.repositories.resource_preset.cache import CheckPresetsCache
 from ai.backend.manager.types import AgentStatus, KernelStatus, SessionStatus
 from tests.conftest import unique_name
 from tests.integration.conftest import RunningManager
@@ -52,6 +54,16 @@ IMAGE = "cr.backend.ai/stable/python:3.9-ubuntu20.04"
 
 
 # --- request helpers -----------------------------------------------------------------------------
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
+async def fresh_check_presets(manager: RunningManager) -> None:
+    """These tests insert rows behind the manager's back: start each from an empty cache."""
+    await _drop_cached_answers(manager)
+
+
+async def _drop_cached_answers(manager: RunningManager) -> None:
+    await CheckPresetsCache(manager.root.redis_live, ttl=60).invalidate()
 
 
 async def call(
@@ -740,28 +752,38 @@ class _StatementCounter:
             self.statements.append(statement)
 
 
+async def _one_check(
+    http: aiohttp.ClientSession, manager: RunningManager, world: World
+) -> tuple[int, Any]:
+    """The SQL statements one check-presets call runs, and its answer."""
+    counter = _StatementCounter()
+    engine = manager.root.db.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        status, body = await call(
+            http,
+            manager,
+            "POST",
+            "/resource/check-presets",
+            {"group": world.project, "scaling_group": world.scaling_group},
+            keys=USER2,
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
+    assert status == 200
+    return len(counter.statements), body
+
+
 async def _check_statements(
     http: aiohttp.ClientSession, manager: RunningManager, world: World
 ) -> int:
-    """The fewest statements of three check-presets calls (a background flush may share one)."""
+    """The fewest statements of three uncached check-presets calls (a background flush may
+    share one)."""
     counts = []
     for _ in range(3):
-        counter = _StatementCounter()
-        engine = manager.root.db.sync_engine
-        sa.event.listen(engine, "before_cursor_execute", counter)
-        try:
-            status, _ = await call(
-                http,
-                manager,
-                "POST",
-                "/resource/check-presets",
-                {"group": world.project, "scaling_group": world.scaling_group},
-                keys=USER2,
-            )
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", counter)
-        assert status == 200
-        counts.append(len(counter.statements))
+        await _drop_cached_answers(manager)
+        count, _ = await _one_check(http, manager, world)
+        counts.append(count)
     return min(counts)
 
 
@@ -798,3 +820,39 @@ async def test_check_presets_costs_the_same_statements_for_any_number_of_agents_
             await conn.execute(sa.delete(agents).where(agents.c.id.in_(extra_agents)))
     assert after == before, f"{before} statements before, {after} after adding rows"
     assert before <= 8
+
+
+async def test_check_presets_answers_from_the_cache_until_a_session_changes_status(
+    manager: RunningManager, http: aiohttp.ClientSession, world: World
+) -> None:
+    computed, first = await _one_check(http, manager, world)
+    cached, second = await _one_check(http, manager, world)
+    assert computed > 0
+    assert cached == 0
+    assert second == first
+    # Whatever moves a session from one status to another (the scheduler allocating, a kernel
+    # ending) goes through the manager's status-change notifier, which drops every answer.
+    await manager.root.session_changes.publish(
+        [StatusChange(uuid.uuid4(), SessionStatus.PENDING, SessionStatus.SCHEDULED)]
+    )
+    recomputed, third = await _one_check(http, manager, world)
+    assert recomputed > 0
+    assert third == first
+
+
+async def test_check_presets_sees_a_new_preset_at_once(
+    manager: RunningManager, http: aiohttp.ClientSession, world: World
+) -> None:
+    _, before = await _one_check(http, manager, world)
+    name = unique_name("cached-preset")
+    props = {"resource_slots": json.dumps({"cpu": "1", "mem": "1g"})}
+    created = await gql(http, manager, CREATE, {"name": name, "props": props})
+    assert created["data"]["create_resource_preset"]["ok"] is True, created
+    try:
+        _, after = await _one_check(http, manager, world)
+        names = {preset["name"] for preset in after["presets"]}
+        assert name in names
+        assert name not in {preset["name"] for preset in before["presets"]}
+    finally:
+        async with manager.root.db.begin() as conn:
+            await conn.execute(sa.delete(resource_presets).where(resource_presets.c.name == name))

@@ -62,6 +62,7 @@ from ai.backend.manager.repositories.db import create_engine
 from ai.backend.manager.repositories.idle.repository import IdleRepository
 from ai.backend.manager.repositories.image.repository import ImageRepository
 from ai.backend.manager.repositories.keypair import KeypairCache, KeypairRepository
+from ai.backend.manager.repositories.resource_preset.cache import CheckPresetsCache
 from ai.backend.manager.repositories.scheduler import SchedulerRepository
 from ai.backend.manager.repositories.session import SessionRepository
 from ai.backend.manager.repositories.session.lookup import SessionLookupRepository
@@ -115,6 +116,7 @@ class RootContext:
     agent_pool: AgentClientPool
     storage_proxies: StorageProxyPool
     sessions: SessionRepository
+    session_changes: SessionChangeNotifier
     launcher: SessionLauncher
     coordinator: SchedulingCoordinator
     liveness: AgentLivenessChecker
@@ -182,6 +184,9 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         keypair_repository = KeypairRepository(engine)
         keypair_usage = KeypairUsageRecorder(keypair_repository)
         keypair_cache = KeypairCache(redis_live, ttl=config.manager.keypair_cache_ttl)
+        check_presets_cache = CheckPresetsCache(
+            redis_live, ttl=config.manager.check_presets_cache_ttl
+        )
         auth = AuthService(
             keypairs=keypair_repository,
             cache=keypair_cache,
@@ -230,6 +235,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             ),
         )
         notifier.on_resources_freed(coordinator.wake)
+        notifier.on_changed(check_presets_cache.invalidate)
         access_tracker = SessionAccessTracker(redis_live)
         idle_checker = IdleChecker(
             repository=IdleRepository(engine),
@@ -279,6 +285,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
 
         agent_service.add_gone_listener(agent_gone)
         agent_service.add_address_changed_listener(agent_address_changed)
+        agent_service.add_availability_listener(check_presets_cache.invalidate)
         agent_processors = build_agent_processors(agent_service, metrics)
         register_agent_event_handlers(dispatcher, agent_processors)
         liveness = AgentLivenessChecker(
@@ -294,6 +301,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             db=engine,
             etcd=etcd,
             keypair_cache=keypair_cache,
+            check_presets_cache=check_presets_cache,
             storage_proxies=storage_proxies,
             bgtasks=bgtasks,
         )
@@ -319,6 +327,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             agent_pool=agent_pool,
             storage_proxies=storage_proxies,
             sessions=sessions,
+            session_changes=notifier,
             launcher=launcher,
             coordinator=coordinator,
             liveness=liveness,

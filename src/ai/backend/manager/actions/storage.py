@@ -18,6 +18,10 @@ class ListStorageVolumesAction(Action):
     requester: AuthenticatedUser
     limit: int | None = None
     offset: int = 0
+    # ask the proxies for these figures of each volume of the page (only when selected)
+    with_usage: bool = False
+    with_hardware_metadata: bool = False
+    with_performance_metric: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +31,9 @@ class GetStorageVolumeAction(Action):
 
     requester: AuthenticatedUser
     volume_id: str  # `proxy:volume`
+    with_usage: bool = False
+    with_hardware_metadata: bool = False
+    with_performance_metric: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +46,16 @@ class ListFolderHostsAction(Action):
 
     requester: AuthenticatedUser
     group_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListAllFolderHostsAction(Action):
+    """Every folder host the storage proxies offer (`GET /folders/_/all_hosts`; superadmin)."""
+
+    entity_type: ClassVar[str] = "vfolder_host"
+    operation_type: ClassVar[str] = "search"
+
+    requester: AuthenticatedUser
 
 
 @dataclass(frozen=True, kw_only=True)

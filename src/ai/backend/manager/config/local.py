@@ -72,6 +72,7 @@ class ManagerSection(ConfigSection):
     heartbeat_timeout: float = Field(default=40.0, gt=0)
     pid_file: Path | None = None
     keypair_cache_ttl: float = Field(default=30.0, ge=0)
+    check_presets_cache_ttl: float = Field(default=15.0, ge=0)
     scheduler_interval: float = Field(default=2.0, gt=0)
     session_prepare_timeout: float = Field(default=300.0, gt=0)
     session_create_timeout: float = Field(default=600.0, gt=0)

@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 @dataclass(frozen=True, slots=True)
 class VolumeRecord:
-    """A storage volume as the shared configuration declares it."""
+    """A storage volume: as its storage proxy reports it (`live`), as etcd declares it (a
+    proxy without a manager API, or the default host), or known but on a proxy that did not
+    answer (`unavailable` holds why; backend and usage are then unknown)."""
 
     proxy: str
     name: str
@@ -18,6 +20,12 @@ class VolumeRecord:
     fsprefix: str | None = None
     capabilities: tuple[str, ...] = ()
     hardware_metadata: dict[str, Any] | None = None
+    live: bool = False
+    unavailable: str | None = None
+    # filled on request from the proxy (GraphQL `usage`, `performance_metric`)
+    usage: FSUsage | None = None
+    performance_metric: dict[str, Any] | None = None
+    sftp_scaling_groups: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -35,12 +43,32 @@ class VolumeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HostVolumeInfo:
+    """`volume_info[host]` of `GET /folders/_/hosts`; `usage` holds the exposed figures
+    (`percentage`, `used`, `total`) and is empty when the proxy did not answer."""
+
+    backend: str | None
+    capabilities: tuple[str, ...]
+    usage: dict[str, float | int]
+    sftp_scaling_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FolderHosts:
     """What `GET /folders/_/hosts` answers: the default host (if allowed) and the allowed
-    ones, each with the permissions granted on it."""
+    ones, each with the permissions granted on it, and what the proxies say of them."""
 
     default: str | None
     allowed: dict[str, list[str]] = field(default_factory=dict)
+    volume_info: dict[str, HostVolumeInfo] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AllFolderHosts:
+    """What `GET /folders/_/all_hosts` answers: every known host and the default one."""
+
+    default: str | None
+    allowed: list[str] = field(default_factory=list)
 
 
 # --- what the storage proxy's manager API speaks ---------------------------------------------

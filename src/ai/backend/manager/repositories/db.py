@@ -46,9 +46,10 @@ async def begin(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 @asynccontextmanager
 async def begin_readonly(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A read-only transaction."""
+    """A read-only transaction, opened by a single `BEGIN ... READ ONLY` round trip (the
+    connection characteristic is reset when the connection goes back to the pool)."""
     async with engine.connect() as conn:
-        await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        await conn.execution_options(postgresql_readonly=True)
         try:
             yield conn
         finally:

@@ -18,7 +18,11 @@ from pydantic import (
     field_validator,
 )
 
-from ai.backend.manager.actions.storage import ListFolderHostsAction, ListVFolderTypesAction
+from ai.backend.manager.actions.storage import (
+    ListAllFolderHostsAction,
+    ListFolderHostsAction,
+    ListVFolderTypesAction,
+)
 from ai.backend.manager.actions.vfolder import (
     CreateVFolderAction,
     DeleteFilesAction,
@@ -67,14 +71,33 @@ async def list_hosts(request: web.Request) -> web.Response:
         {
             "default": hosts.default,
             "allowed": list(hosts.allowed),
-            # usage and capabilities come from storage proxies, which are not called yet
-            "volume_info": {},
+            # usage holds what `volumes/exposed_volume_info` exposes; empty when the volume's
+            # proxy did not answer (its backend is then null)
+            "volume_info": {
+                host: {
+                    "backend": info.backend,
+                    "capabilities": list(info.capabilities),
+                    "usage": info.usage,
+                    "sftp_scaling_groups": list(info.sftp_scaling_groups),
+                }
+                for host, info in hosts.volume_info.items()
+            },
         }
     )
 
 
+async def list_all_hosts(request: web.Request) -> web.Response:
+    """`{"default": host or null, "allowed": [every host the proxies offer]}` (superadmin)."""
+    hosts = await api_context(request).processors.storage.list_all_folder_hosts.run(
+        ListAllFolderHostsAction(requester=current_user(request))
+    )
+    return web.json_response({"default": hosts.default, "allowed": hosts.allowed})
+
+
 def register_routes(app: web.Application) -> None:
     app.router.add_get("/folders/_/hosts", list_hosts)
+    app.router.add_get("/folders/_/all_hosts", list_all_hosts)
+    app.router.add_get("/folders/_/all-hosts", list_all_hosts)
     register_folder_routes(app)
 
 

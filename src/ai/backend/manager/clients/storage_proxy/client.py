@@ -258,6 +258,15 @@ class StorageProxyClient:
         data = await self._query("/volume/hwinfo", {"volume": volume}, "get_hwinfo")
         return data if isinstance(data, dict) else {}
 
+    async def get_performance_metric(self, volume: str) -> dict[str, Any]:
+        """The volume's I/O figures (`{"metric": {...}}` from the proxy); backends that do not
+        measure them (vfs) refuse with a 4xx error."""
+        data = await self._query(
+            "/volume/performance-metric", {"volume": volume}, "get_performance_metric"
+        )
+        metric = data.get("metric") if isinstance(data, dict) else None
+        return metric if isinstance(metric, dict) else {}
+
     # --- quota scopes ------------------------------------------------------------------------
 
     async def create_quota_scope(

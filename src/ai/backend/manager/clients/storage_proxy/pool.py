@@ -93,7 +93,12 @@ class StorageProxyPool:
         return [self._client_for(name, config) for name in sorted(config.proxies)]
 
     async def client(self, proxy: str) -> StorageProxyClient:
-        return self._client_for(proxy, await self.config())
+        """The client of a configured proxy; a proxy missing from the cached configuration
+        makes it read etcd again first (one an operator just added is found at once)."""
+        config = await self.config()
+        if proxy not in config.proxies:
+            config = await self.config(refresh=True)
+        return self._client_for(proxy, config)
 
     def _client_for(self, proxy: str, config: StorageProxiesConfig) -> StorageProxyClient:
         info = config.proxies.get(proxy)

@@ -246,18 +246,19 @@ class SessionRepository:
         if user_uuid is not None:
             conditions.append(sessions.c.user_uuid == user_uuid)
         where = sa.and_(sa.true(), *conditions)
+        count = sa.select(sa.func.count()).select_from(sessions).where(where)
+        # the total rides along with the page's ids (read apart only for an empty page)
+        page = (
+            sa.select(sessions.c.id, count.scalar_subquery().label("total"))
+            .where(where)
+            .order_by(sessions.c.created_at.desc(), sessions.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
         async with begin_readonly(self._engine) as conn:
-            total = await conn.scalar(sa.select(sa.func.count()).select_from(sessions).where(where))
-            ids = (
-                await conn.scalars(
-                    sa.select(sessions.c.id)
-                    .where(where)
-                    .order_by(sessions.c.created_at.desc(), sessions.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
-            return await self._load(conn, list(ids)), int(total or 0)
+            rows = (await conn.execute(page)).all()
+            total = rows[0].total if rows else await conn.scalar(count)
+            return await self._load(conn, [row.id for row in rows]), int(total or 0)
 
     async def _load(self, conn: AsyncConnection, ids: list[uuid.UUID]) -> list[SessionRecord]:
         if not ids:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -85,9 +86,8 @@ def _where(flt: UserListFilter) -> list[sa.ColumnElement[bool]]:
     return conds
 
 
-def _record(
-    row: Row[Any], groups_of: dict[uuid.UUID, list[GroupRef]], main_keys: dict[uuid.UUID, str]
-) -> UserRecord:
+def _record(row: Row[Any]) -> UserRecord:
+    """A user row read with its `project_refs` (JSON) and `main_access_key` columns."""
     return UserRecord(
         uuid=row.uuid,
         username=row.username,
@@ -110,8 +110,36 @@ def _record(
         container_gids=list(row.container_gids) if row.container_gids is not None else None,
         created_at=row.created_at,
         modified_at=row.updated_at,
-        main_access_key=main_keys.get(row.uuid),
-        groups=tuple(groups_of.get(row.uuid, ())),
+        main_access_key=row.main_access_key,
+        groups=tuple(
+            GroupRef(id=uuid.UUID(ref["id"]), name=ref["name"]) for ref in row.project_refs or ()
+        ),
+    )
+
+
+def _project_refs() -> sa.ScalarSelect[Any]:
+    """The user's projects as a JSON list of `{id, name}`, by name (correlated to `users`)."""
+    ref = sa.func.json_build_object("id", groups.c.id, "name", groups.c.name)
+    return (
+        sa.select(sa.func.json_agg(aggregate_order_by(ref, groups.c.name)))
+        .select_from(
+            association_groups_users.join(
+                groups, association_groups_users.c.group_id == groups.c.id
+            )
+        )
+        .where(association_groups_users.c.user_id == users.c.uuid)
+        .scalar_subquery()
+    )
+
+
+def _main_access_key() -> sa.ScalarSelect[Any]:
+    """The user's main keypair: the default one, else the oldest (correlated to `users`)."""
+    return (
+        sa.select(keypairs.c.access_key)
+        .where(keypairs.c.user == users.c.uuid)
+        .order_by(keypairs.c.is_default.desc(), keypairs.c.created_at.asc())
+        .limit(1)
+        .scalar_subquery()
     )
 
 
@@ -132,7 +160,8 @@ class UserRepository:
     ) -> tuple[list[UserRecord], int]:
         """A page of users with their projects: three statements whatever the page size."""
         conds = _where(flt)
-        # Sort and skip on the narrow key only, then read the page's wide rows by id.
+        # Sort and skip on the narrow key only, then read the page's wide rows (with their
+        # projects and main keypair) by id: two statements whatever the page size.
         page = (
             sa.select(users.c.uuid)
             .where(*conds)
@@ -141,20 +170,27 @@ class UserRepository:
         )
         if limit is not None:
             page = page.limit(limit)
+        if with_total:
+            # the total rides along with the page's ids (read apart only for an empty page)
+            total_query = sa.select(sa.func.count()).select_from(users).where(*conds)
+            page = page.add_columns(total_query.scalar_subquery().label("total"))
         async with begin_readonly(self._engine) as conn:
-            page_ids = list((await conn.scalars(page)).all())
-            by_id = {
-                row.uuid: row
-                for row in await conn.execute(sa.select(users).where(users.c.uuid.in_(page_ids)))
-            }
+            page_rows = (await conn.execute(page)).all()
+            page_ids = [row.uuid for row in page_rows]
+            wide = sa.select(
+                users,
+                _project_refs().label("project_refs"),
+                _main_access_key().label("main_access_key"),
+            ).where(users.c.uuid.in_(page_ids))
+            by_id = {row.uuid: row for row in await conn.execute(wide)} if page_ids else {}
             rows = [by_id[uid] for uid in page_ids if uid in by_id]
             total = len(rows)
             if with_total:
-                count_query = sa.select(sa.func.count()).select_from(users).where(*conds)
-                total = (await conn.execute(count_query)).scalar_one()
-            groups_of = await self._groups_of(conn, page_ids)
-            main_keys = await self._main_access_keys(conn, page_ids)
-        return [_record(row, groups_of, main_keys) for row in rows], total
+                if page_rows:
+                    total = page_rows[0].total
+                else:
+                    total = (await conn.execute(total_query)).scalar_one()
+        return [_record(row) for row in rows], total
 
     async def get_user(self, flt: UserListFilter) -> UserRecord | None:
         found, _ = await self.list_users(flt, limit=1)

@@ -179,6 +179,7 @@ class AgentService:
         self._clock = clock
         self._gone_listeners: list[AgentGoneListener] = []
         self._address_listeners: list[AgentListener] = []
+        self._availability_listeners: list[Callable[[], Awaitable[None]]] = []
         if on_agent_gone is not None:
             self._gone_listeners.append(on_agent_gone)
         if on_agent_address_changed is not None:
@@ -194,6 +195,17 @@ class AgentService:
     def add_address_changed_listener(self, listener: AgentListener) -> None:
         """Called as `listener(agent_id)` when a known agent reports a new RPC address/key."""
         self._address_listeners.append(listener)
+
+    def add_availability_listener(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Awaited when an agent joins, comes back or leaves (the capacity on offer changed)."""
+        self._availability_listeners.append(listener)
+
+    async def _availability_changed(self) -> None:
+        for listener in self._availability_listeners:
+            try:
+                await listener()
+            except Exception:
+                log.exception("an agent-availability listener failed")
 
     # --- events -----------------------------------------------------------------------------
 
@@ -224,6 +236,8 @@ class AgentService:
                 log.info("agent %s is back (was %s)", agent_id, result.previous_status)
         await self._last_seen.touch(agent_id, action.produced_at)
         await self._publish_slot_units(action.info.slot_key_and_units)
+        if result.outcome in (HeartbeatOutcome.REGISTERED, HeartbeatOutcome.REVIVED):
+            await self._availability_changed()
         if result.outcome is HeartbeatOutcome.REVIVED:
             await self._producer.anycast(
                 AgentStartedEvent(reason=AgentExitReason.REVIVED), source=agent_id
@@ -240,6 +254,7 @@ class AgentService:
             log.info("agent %s started (%s)", action.agent_id, action.reason)
             # Alive without a heartbeat yet: let the lost-checker watch it from now on.
             await self._last_seen.touch(action.agent_id, action.produced_at)
+            await self._availability_changed()
         return change
 
     async def handle_terminated(self, action: HandleAgentTerminatedAction) -> StatusChange:
@@ -267,6 +282,7 @@ class AgentService:
             await self._last_seen.forget(agent_id, not_after=action.produced_at)
         if change is StatusChange.APPLIED:
             log.info("agent %s is now %s (%s)", agent_id, status.name, action.reason)
+            await self._availability_changed()
             for listener in self._gone_listeners:
                 try:
                     await listener(agent_id, status)

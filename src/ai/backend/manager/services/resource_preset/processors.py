@@ -39,7 +39,7 @@ class ResourcePresetProcessors:
 def build_resource_preset_processors(
     deps: AdminDeps, metrics: ManagerMetrics
 ) -> ResourcePresetProcessors:
-    service = ResourcePresetService(ResourcePresetRepository(deps.db))
+    service = ResourcePresetService(ResourcePresetRepository(deps.db), deps.check_presets_cache)
     return ResourcePresetProcessors(
         list_presets=ActionProcessor(service.list_presets, metrics=metrics),
         list_presets_json=ActionProcessor(service.list_presets_json, metrics=metrics),

@@ -20,6 +20,10 @@ from ai.backend.manager.errors.base import PermissionDenied
 from ai.backend.manager.errors.resource import InvalidResourcePresetInput, ResourcePresetNotFound
 from ai.backend.manager.errors.scaling_group import ScalingGroupNotFound
 from ai.backend.manager.repositories.resource_preset import PresetRecord, ResourcePresetRepository
+from ai.backend.manager.repositories.resource_preset.cache import (
+    CheckPresetsCache,
+    CheckPresetsKey,
+)
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.services.resource_preset.slots import (
     Slots,
@@ -125,8 +129,15 @@ def _check_name(name: Any) -> str:
 
 
 class ResourcePresetService:
-    def __init__(self, repository: ResourcePresetRepository) -> None:
+    def __init__(
+        self, repository: ResourcePresetRepository, cache: CheckPresetsCache | None = None
+    ) -> None:
         self._repository = repository
+        self._cache = cache
+
+    async def _presets_changed(self) -> None:
+        if self._cache is not None:
+            await self._cache.invalidate()
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -149,6 +160,20 @@ class ResourcePresetService:
         return found[0] if found else None
 
     async def check_presets(self, action: CheckResourcePresetsAction) -> CheckPresetsResult:
+        """What fits: served from the shared cache while no allocation, agent or preset has
+        changed since it was computed (see `CheckPresetsCache`)."""
+        if self._cache is None:
+            return await self._compute_check(action)
+        key = CheckPresetsKey(action.requester.access_key, action.group, action.scaling_group)
+        cached = await self._cache.get(key)
+        if cached is not None and cached.answer is not None:
+            return CheckPresetsResult(**cached.answer)
+        result = await self._compute_check(action)
+        if cached is not None:
+            await self._cache.put(key, cached.version, result.to_json())
+        return result
+
+    async def _compute_check(self, action: CheckResourcePresetsAction) -> CheckPresetsResult:
         user = action.requester
         snapshot, allowed = await self._repository.check_presets_snapshot(
             access_key=user.access_key,
@@ -223,7 +248,9 @@ class ResourcePresetService:
             "shared_memory": _parse_shared_memory(action.shared_memory),
             "scaling_group_name": await self._scaling_group(action.scaling_group_name),
         }
-        return await self._repository.create(values)
+        created = await self._repository.create(values)
+        await self._presets_changed()
+        return created
 
     async def modify_preset(self, action: ModifyResourcePresetAction) -> PresetRecord:
         _require_superadmin(action.requester, "modify")
@@ -245,6 +272,7 @@ class ResourcePresetService:
         updated = await self._repository.update(preset.id, values)
         if updated is None:
             raise ResourcePresetNotFound(f"No resource preset {preset.name!r}")
+        await self._presets_changed()
         return updated
 
     async def delete_preset(self, action: DeleteResourcePresetAction) -> PresetRecord:
@@ -253,6 +281,7 @@ class ResourcePresetService:
         deleted = await self._repository.delete(preset.id)
         if deleted is None:
             raise ResourcePresetNotFound(f"No resource preset {preset.name!r}")
+        await self._presets_changed()
         return deleted
 
     async def _one(self, preset_id: uuid.UUID | None, name: str | None) -> PresetRecord:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ai.backend.manager.data.session import SessionSpec, StatusChange
@@ -33,6 +33,7 @@ class SessionChangeNotifier:
         self._source = source
         self._freed_listeners: list[Callable[[], None]] = []
         self._enqueued_listeners: list[Callable[[], None]] = []
+        self._changed_listeners: list[Callable[[], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def on_resources_freed(self, listener: Callable[[], None]) -> None:
@@ -41,10 +42,19 @@ class SessionChangeNotifier:
     def on_enqueued(self, listener: Callable[[], None]) -> None:
         self._enqueued_listeners.append(listener)
 
+    def on_changed(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Awaited once per batch of status changes (allocations may have changed)."""
+        self._changed_listeners.append(listener)
+
     async def publish(self, changes: list[StatusChange]) -> None:
         if not changes:
             return
         self._waiter.notify(changes)
+        for changed in self._changed_listeners:
+            try:
+                await changed()
+            except Exception:
+                log.exception("a session-change listener failed")
         if any(c.after in SESSION_TERMINAL_STATUSES for c in changes):
             for listener in self._freed_listeners:
                 listener()

@@ -16,8 +16,9 @@ class StorageVolume:
     path: str | None
     capabilities: list[str]
     hardware_metadata: JSONString | None
-    # measured by storage proxies, which the manager does not call yet
+    # asked from the volume's storage proxy only when selected; null when it did not answer
     performance_metric: JSONString | None
+    # `{"capacity_bytes": N, "used_bytes": N}` of the volume's file system
     usage: JSONString | None
     proxy: str
     name: str
@@ -31,8 +32,15 @@ class StorageVolume:
             path=volume.path,
             capabilities=list(volume.capabilities),
             hardware_metadata=optional_json_string(volume.hardware_metadata),
-            performance_metric=None,
-            usage=None,
+            performance_metric=optional_json_string(volume.performance_metric),
+            usage=optional_json_string(
+                None
+                if volume.usage is None
+                else {
+                    "capacity_bytes": volume.usage.capacity_bytes,
+                    "used_bytes": volume.usage.used_bytes,
+                }
+            ),
             proxy=volume.proxy,
             name=volume.name,
         )
