@@ -14,7 +14,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -104,3 +105,42 @@ async def running_registry(workdir: Path) -> AsyncIterator[PrivateRegistry]:
                 proc.kill()
                 await proc.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def running_registry_sync(workdir: Path) -> Iterator[PrivateRegistry]:
+    """`running_registry` for synchronous fixtures (the conformance tests)."""
+    binary = require_registry_binary()
+    port = free_port()
+    data = workdir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    config = workdir / "config.yml"
+    config.write_text(
+        "version: 0.1\n"
+        "log:\n  level: warn\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {data}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    url = f"http://127.0.0.1:{port}"
+    with (workdir / "registry.log").open("ab") as log:
+        proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/v2/", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"docker-registry did not answer at {url}")
+            time.sleep(0.1)
+        yield PrivateRegistry(name=f"127.0.0.1:{port}", url=url)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
