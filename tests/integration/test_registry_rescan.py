@@ -116,16 +116,16 @@ async def _allow_registry(manager: RunningManager, registry: str, allowed: bool)
 
 
 @pytest_asyncio.fixture(scope="module")
-async def one_agent(
+async def two_agents(
     manager: RunningManager,
     redis_port: int,
     etcd_namespace: str,
     tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[DummyAgent]:
+) -> AsyncIterator[list[DummyAgent]]:
     if not agent_venv_available():
         pytest.skip("no agent venv (make peers)")
     started = await start_dummy_agents(
-        1,
+        2,
         workdir=Path(tmp_path_factory.mktemp("rescan-agents")),
         etcd_addr=str(ETCD_ADDR),
         namespace=etcd_namespace,
@@ -136,7 +136,7 @@ async def one_agent(
     )
     try:
         await wait_agents_alive(manager, [a.id for a in started])
-        yield started[0]
+        yield started
     finally:
         await asyncio.to_thread(stop_all, started)
 
@@ -145,7 +145,7 @@ async def test_register_rescan_alias_run_forget_rescan(
     manager: RunningManager,
     http: aiohttp.ClientSession,
     registry: PrivateRegistry,
-    one_agent: DummyAgent,
+    two_agents: list[DummyAgent],
 ) -> None:
     # --- register: the password is stored, never shown back -------------------------------
     data = await gql_data(
@@ -332,3 +332,68 @@ async def test_rescan_of_an_unknown_registry_is_refused_at_once(
     data = await gql_data(http, manager, RESCAN, {"registry": "nowhere.example:1", "project": None})
     assert data["rescan_images"]["ok"] is False
     assert "No container registry named" in data["rescan_images"]["msg"]
+
+
+async def test_placement_prefers_the_agent_that_has_the_image(
+    manager: RunningManager,
+    http: aiohttp.ClientSession,
+    registry: PrivateRegistry,
+    two_agents: list[DummyAgent],
+    redis_port: int,
+) -> None:
+    """An agent reports its images in Redis (`installed_image:<id>`, image DB); the manager
+    copies that on the next heartbeat, and of two equal agents the one with the image wins
+    (without it, ties go to the smaller id)."""
+    import json as _json
+
+    import redis.asyncio as aioredis
+
+    from ai.backend.manager.models.agent import agent_installed_images
+
+    lua = f"{registry.name}/testing/lua:5.4-alpine3.18"
+    preferred = max(a.id for a in two_agents)
+    client = aioredis.Redis(host="127.0.0.1", port=redis_port, db=3)
+    key = f"installed_image:{preferred}"
+    await client.set(
+        key, _json.dumps([{"canonical": lua, "digest": "x", "architecture": "x86_64"}])
+    )
+    await _allow_registry(manager, registry.name, True)
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                async with manager.root.db.connect() as conn:
+                    found = await conn.scalar(
+                        sa.select(sa.func.count())
+                        .select_from(
+                            agent_installed_images.join(
+                                images, images.c.id == agent_installed_images.c.image_id
+                            )
+                        )
+                        .where(agent_installed_images.c.agent_id == preferred, images.c.name == lua)
+                    )
+                if found:
+                    break
+                await asyncio.sleep(0.2)
+        name = f"placed-{uuid.uuid4().hex[:6]}"
+        status, body = await call(
+            http,
+            manager,
+            "POST",
+            "/session",
+            {
+                "name": name,
+                "image": lua,
+                "type": "interactive",
+                "group": "default",
+                "domain": "default",
+                "config": {"resources": {"cpu": "1", "mem": "1g"}},
+            },
+        )
+        assert status == 201, body
+        info = await wait_status(http, manager, name, {"RUNNING"})
+        assert info["kernels"][0]["agent"] == preferred, info
+        await call(http, manager, "DELETE", f"/session/{name}")
+    finally:
+        await client.delete(key)
+        await client.aclose()
+        await _allow_registry(manager, registry.name, False)

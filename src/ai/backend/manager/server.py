@@ -40,6 +40,7 @@ from ai.backend.manager.clients.storage_proxy import StorageProxyPool, StoragePr
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import (
+    REDIS_IMAGE_DB,
     REDIS_LIVE_DB,
     REDIS_RATE_LIMIT_DB,
     REDIS_STREAM_DB,
@@ -56,6 +57,10 @@ from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.metrics.scheduler import SchedulerMetrics
 from ai.backend.manager.metrics.server import build_metrics_app
+from ai.backend.manager.repositories.agent.installed_images import (
+    InstalledImagesReader,
+    InstalledImagesRepository,
+)
 from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
 from ai.backend.manager.repositories.agent.repository import AgentRepository
 from ai.backend.manager.repositories.db import create_engine
@@ -267,12 +272,18 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
 
         # Agents: registry from heartbeats, liveness, and what happens when one goes away.
         last_seen = AgentLastSeen(redis_live)
+        redis_image = open_redis(redis_config, REDIS_IMAGE_DB)
+        stack.push_async_callback(close_redis, redis_image)
         agent_service = AgentService(
             AgentRepository(engine),
             last_seen,
             events,
             etcd,
             heartbeat_timeout=config.manager.heartbeat_timeout,
+            installed_images=(
+                InstalledImagesReader(redis_image),
+                InstalledImagesRepository(engine),
+            ),
         )
 
         async def agent_gone(agent_id: str, status: object) -> None:
