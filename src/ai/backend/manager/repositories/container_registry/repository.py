@@ -208,6 +208,46 @@ class ContainerRegistryRepository:
 
     # --- rescans ---------------------------------------------------------------------------------
 
+    async def known_builds(
+        self, registry_names: Sequence[str]
+    ) -> dict[tuple[str, str], ScannedImage]:
+        """The stored builds of these registries by (canonical name, config digest): a rescan
+        need not fetch a config blob it has already read."""
+        query = sa.select(
+            images.c.name,
+            images.c.registry,
+            images.c.project,
+            images.c.image,
+            images.c.tag,
+            images.c.architecture,
+            images.c.config_digest,
+            images.c.size_bytes,
+            images.c.labels,
+            images.c.resources,
+            images.c.accelerators,
+            images.c.type,
+        ).where(images.c.registry.in_(list(registry_names)), images.c.customized.is_(False))
+        async with begin_readonly(self._engine) as conn:
+            rows = (await conn.execute(query)).all()
+        known: dict[tuple[str, str], ScannedImage] = {}
+        for row in rows:
+            digest = (row.config_digest or "").strip()
+            known[(row.name, digest)] = ScannedImage(
+                canonical=row.name,
+                registry=row.registry,
+                project=row.project,
+                image=row.image,
+                tag=row.tag or "",
+                architecture=row.architecture,
+                config_digest=digest,
+                size_bytes=int(row.size_bytes),
+                labels={str(k): str(v) for k, v in (row.labels or {}).items()},
+                resources=dict(row.resources or {}),
+                accelerators=row.accelerators,
+                type=row.type,
+            )
+        return known
+
     async def import_scan(
         self, registries: Sequence[RegistryRecord], scanned: Sequence[ScannedImage]
     ) -> ScanImport:

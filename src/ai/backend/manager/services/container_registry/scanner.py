@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from ai.backend.manager.clients.container_registry import (
@@ -72,6 +72,8 @@ class ScanReport:
     warnings: list[str] = field(default_factory=list)
     not_kernel_images: int = 0
     vanished: int = 0
+    reused: int = 0  # builds whose config blob was known from a previous rescan
+    known: Mapping[tuple[str, str], ScannedImage] = field(default_factory=dict, repr=False)
     tags: int = 0
     repositories: int = 0
 
@@ -123,10 +125,14 @@ class RegistryScanner:
         self,
         registries: Sequence[RegistryRecord],
         progress: ProgressCallback = _no_progress,
+        *,
+        known: Mapping[tuple[str, str], ScannedImage] | None = None,
     ) -> ScanReport:
+        """`known`: builds stored before, by (canonical name, config digest); their config
+        blobs are not fetched again (a config blob never changes under its digest)."""
         for registry in registries:
             check_scannable(registry)
-        report = ScanReport()
+        report = ScanReport(known=known or {})
         clients = [RegistryClient(r, self._settings) for r in registries]
         try:
             for client in clients:
@@ -213,6 +219,10 @@ class RegistryScanner:
         report: ScanReport,
     ) -> ScannedImage | None:
         config_digest, size = _manifest_facts(tag, manifest)
+        stored = report.known.get((_canonical(tag), config_digest))
+        if stored is not None:
+            report.reused += 1
+            return replace(stored, size_bytes=size)
         config = await tag.client.blob_json(tag.repository, config_digest)
         if config is None:
             report.vanished += 1
@@ -233,6 +243,13 @@ class RegistryScanner:
             report.warnings.append(f"{where}: skipped, {e}")
             log.warning("rescan: %s skipped: %s", where, e)
             return None
+
+
+def _canonical(tag: _Tag) -> str:
+    try:
+        return ImageReference.parse(f"{tag.registry.name}/{tag.repository}:{tag.tag}").canonical
+    except InvalidImageReference:
+        return ""
 
 
 def _index_entries(tag: _Tag, manifest: Manifest) -> list[tuple[str, str]]:

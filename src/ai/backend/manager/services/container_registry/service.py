@@ -270,10 +270,11 @@ class ContainerRegistryService:
     async def rescan_registries(
         self, registries: Sequence[RegistryRecord], action: RescanImagesAction
     ) -> RescanOutcome:
+        known = await self._repository.known_builds(sorted({r.name for r in registries}))
         if action.progress is not None:
-            report = await self._scanner.scan(registries, action.progress)
+            report = await self._scanner.scan(registries, action.progress, known=known)
         else:
-            report = await self._scanner.scan(registries)
+            report = await self._scanner.scan(registries, known=known)
         stored = await self._repository.import_scan(registries, report.images)
         names = tuple(dict.fromkeys(r.name for r in registries))
         message = _summary(
