@@ -397,3 +397,43 @@ async def test_placement_prefers_the_agent_that_has_the_image(
         await client.delete(key)
         await client.aclose()
         await _allow_registry(manager, registry.name, False)
+
+
+async def test_rest_container_registries_never_echo_passwords(
+    manager: RunningManager, http: aiohttp.ClientSession
+) -> None:
+    name = f"rest-{uuid.uuid4().hex[:6]}.example:5000"
+    status, created = await call(
+        http,
+        manager,
+        "POST",
+        "/container-registries/",
+        {"url": f"https://{name}", "registry_name": name, "type": "harbor2", "project": "ml"},
+    )
+    assert status == 201, created
+    assert created["password"] is None and created["project"] == "ml"
+    status, patched = await call(
+        http,
+        manager,
+        "PATCH",
+        f"/container-registries/{created['id']}",
+        {"username": "robot", "password": "hunter2", "ssl_verify": False},
+    )
+    assert status == 200, patched
+    assert patched["username"] == "robot" and patched["password"] == "*****"
+    assert patched["ssl_verify"] is False
+    status, listed = await call(http, manager, "GET", "/container-registries/")
+    assert status == 200 and "hunter2" not in str(listed)
+    assert any(item["id"] == created["id"] for item in listed["items"])
+    status, body = await call(
+        http,
+        manager,
+        "POST",
+        "/container-registries/",
+        {"url": "ftp://x", "registry_name": name, "type": "docker"},
+    )
+    assert status == 400, body
+    status, _ = await call(http, manager, "DELETE", f"/container-registries/{created['id']}")
+    assert status == 204
+    status, body = await call(http, manager, "DELETE", f"/container-registries/{created['id']}")
+    assert status == 404, body

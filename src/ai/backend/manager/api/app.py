@@ -16,6 +16,7 @@ from ai.backend.manager.api.middlewares.request_id import request_id_middleware
 from ai.backend.manager.api.rest import (
     auth,
     config,
+    container_registry,
     events,
     gql,
     manager,
@@ -55,6 +56,7 @@ def build_api_app(
     scaling_group.register_routes(app)
     config.register_routes(app)
     resource.register_routes(app)
+    container_registry.register_routes(app)
     vfolder.register_routes(app)
     app[events.SESSION_EVENT_HUB] = session_events
     if task_events is not None:
