@@ -437,3 +437,40 @@ async def test_rest_container_registries_never_echo_passwords(
     assert status == 204
     status, body = await call(http, manager, "DELETE", f"/container-registries/{created['id']}")
     assert status == 404, body
+
+
+async def test_listings_follow_link_pagination_and_indexes_give_one_build_per_arch(
+    registry: PrivateRegistry,
+) -> None:
+    """One repository or tag per page: the scan follows every `Link: rel=next`."""
+    from ai.backend.manager.clients.container_registry import RegistryClientSettings
+    from ai.backend.manager.data.image import RegistryRecord
+    from ai.backend.manager.services.container_registry.scanner import RegistryScanner
+    from ai.backend.manager.types import ContainerRegistryType
+
+    record = RegistryRecord(
+        id=uuid.uuid4(),
+        name=registry.name,
+        url=registry.url,
+        type=ContainerRegistryType.DOCKER,
+        project="testing",
+        username=None,
+        password=None,
+        ssl_verify=None,
+        is_global=True,
+    )
+    progress: list[tuple[int, int]] = []
+
+    async def on_progress(done: int, total: int, message: str) -> None:
+        progress.append((done, total))
+
+    scanner = RegistryScanner(RegistryClientSettings(page_size=1, concurrency=2))
+    report = await scanner.scan([record], on_progress)
+    assert report.repositories == 4 and report.tags == 4
+    assert sorted((i.image, i.architecture) for i in report.images) == [
+        ("testing/lua", "x86_64"),
+        ("testing/python", "aarch64"),
+        ("testing/python", "x86_64"),
+    ]
+    assert report.not_kernel_images == 1 and len(report.warnings) == 1
+    assert progress[0] == (0, 4) and progress[-1] == (4, 4)
