@@ -392,6 +392,13 @@ async def test_placement_prefers_the_agent_that_has_the_image(
         assert status == 201, body
         info = await wait_status(http, manager, name, {"RUNNING"})
         assert info["kernels"][0]["agent"] == preferred, info
+        listing = await gql_data(
+            http,
+            manager,
+            "query { images(is_installed: true) { name registry installed installed_agents } }",
+        )
+        lua_entry = next(i for i in listing["images"] if i["name"] == "testing/lua")
+        assert lua_entry["installed"] is True and lua_entry["installed_agents"] == [preferred]
         await call(http, manager, "DELETE", f"/session/{name}")
     finally:
         await client.delete(key)

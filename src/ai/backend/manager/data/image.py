@@ -55,6 +55,7 @@ class ImageRecord:
     registry_info: RegistryRecord
     aliases: tuple[str, ...] = ()
     creator_id: uuid.UUID | None = None  # who a customized image was committed for
+    installed_agents: tuple[str, ...] = ()  # agents that report having this build
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,8 @@ class ImageQuery:
         records = await ctx.processors.image.list.run(
             ListImagesAction(requester=ctx.user, include_operational=is_operation is None)
         )
+        if is_installed is not None:
+            records = [r for r in records if bool(r.installed_agents) == is_installed]
         return [Image.from_record(r) for r in records]
 
     @strawberry.field(
