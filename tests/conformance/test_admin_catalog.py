@@ -153,7 +153,7 @@ def test_step27_query_slots(client: ClientRunner) -> None:
     assert "cpu (count)" in as_user.splitlines()
 
 
-def test_vfolder_types(client: ClientRunner) -> None:
+def test_vfolder_types(client: ClientRunner, no_volumes: EtcdClient) -> None:
     console = _ok(client, "admin", "resource", "vfolder-types")
     assert console.split() == ["user"]
 

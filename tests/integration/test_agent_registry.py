@@ -539,6 +539,34 @@ async def test_one_lost_check_per_interval_across_managers(registry: Registry) -
     assert await reg.last_seen.get("i-ghost") is None
 
 
+async def test_lost_checker_waits_for_heartbeats_still_queued_in_the_stream(
+    registry: Registry,
+) -> None:
+    """A manager that lags behind the event stream measures silence up to the oldest event it
+    has not handled, so an agent whose heartbeat is still queued is not declared lost; the
+    allowance is one more timeout at most."""
+    reg = registry
+    await register(reg, "i-behind")
+    await reg.dispatcher.stop()  # the managers fall behind: nothing is read any more
+    await send_heartbeat(reg, "i-behind", heartbeat())
+    queued_at = time.time()
+    backlog = await reg.dispatcher.backlog_since()
+    assert backlog is not None
+    assert abs(backlog - queued_at) < 1.0
+    await asyncio.sleep(HEARTBEAT_TIMEOUT * 1.3)  # silent for longer than the timeout
+    patient = reg.checker(interval=0.01, backlog_since=reg.dispatcher.backlog_since)
+    assert await patient.check_once() == []
+    await asyncio.sleep(HEARTBEAT_TIMEOUT * 1.0)  # now beyond the allowance too
+    assert await patient.check_once() == ["i-behind"]
+
+
+async def test_backlog_is_none_when_the_managers_are_caught_up(registry: Registry) -> None:
+    reg = registry
+    await register(reg, "i-current")
+    await eventually(lambda: drained(reg))
+    assert await reg.dispatcher.backlog_since() is None
+
+
 # --- misconfiguration and errors ------------------------------------------------------------
 
 

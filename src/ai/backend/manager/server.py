@@ -305,6 +305,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             node_id=manager_id,
             heartbeat_timeout=config.manager.heartbeat_timeout,
             lock_redis=redis_lock,
+            backlog_since=dispatcher.backlog_since,
         )
 
         admin_deps = AdminDeps(

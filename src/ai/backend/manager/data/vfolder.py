@@ -28,28 +28,33 @@ def permission_covers(held: VFolderPermission, needed: VFolderPermission) -> boo
 
 @dataclass(frozen=True, slots=True)
 class VFolderRecord:
+    # what it is and where it lives
     id: uuid.UUID
-    host: str
-    domain_name: str
-    quota_scope_id: str
     name: str
-    usage_mode: VFolderUsageMode
-    default_mount_permission: VFolderPermission
-    max_files: int | None
-    max_size: int | None
-    num_files: int | None
-    cur_size: int | None
-    last_used: datetime | None
-    creator: str | None
-    creator_id: uuid.UUID | None
-    unmanaged_path: str | None
+    host: str
+    quota_scope_id: str
+    domain_name: str
+    # whose it is
     ownership_type: VFolderOwnershipType
     user: uuid.UUID | None
     group: uuid.UUID | None
+    creator_id: uuid.UUID | None
+    creator: str | None
+    # how it is used
+    usage_mode: VFolderUsageMode
+    default_mount_permission: VFolderPermission
     cloneable: bool
+    unmanaged_path: str | None
+    # where it is in its life
     status: VFolderOperationStatus
     status_changed: datetime | None
     created_at: datetime
+    last_used: datetime | None
+    # limits and usage as last recorded
+    cur_size: int | None
+    num_files: int | None
+    max_size: int | None
+    max_files: int | None
     # the owner's email (user folders) and the project's name (project folders), when joined
     user_email: str | None = None
     group_name: str | None = None

@@ -104,6 +104,12 @@ class _Backoff:
         await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
 
+def _entry_time(entry_id: bytes | str) -> float:
+    """A stream entry id (`<ms>-<seq>`) as seconds since the epoch."""
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.partition("-")[0]) / 1000
+
+
 def _route_for(routes: dict[str, _Route], event_cls: type[Event]) -> _Route:
     name = getattr(event_cls, "name", None)
     if not isinstance(name, str):
@@ -201,6 +207,45 @@ class EventDispatcher:
         self._retry_timers.clear()
 
     # --- the stream -----------------------------------------------------------------------
+
+    async def backlog_since(self) -> float | None:
+        """When (seconds since the epoch) the oldest stream entry that the managers' group has
+        not finished handling was produced: the oldest pending entry, or the first one not yet
+        delivered. None when the group is caught up, or when Redis cannot say."""
+        timeout = self._opts.redis_timeout
+        oldest: list[float] = []
+        try:
+            pending = await redis_call(
+                "XPENDING",
+                self._redis.xpending(self._stream_key, self._group),  # type: ignore[no-untyped-call]
+                timeout,
+            )
+            if pending and pending.get("pending") and pending.get("min"):
+                oldest.append(_entry_time(pending["min"]))
+            groups = await redis_call(
+                "XINFO GROUPS",
+                self._redis.xinfo_groups(self._stream_key),  # type: ignore[no-untyped-call]
+                timeout,
+            )
+            for group in groups:
+                name = group.get("name")
+                if isinstance(name, bytes):
+                    name = name.decode()
+                if name != self._group or not group.get("lag"):
+                    continue
+                last = group.get("last-delivered-id") or b"0-0"
+                last_text = last.decode() if isinstance(last, bytes) else str(last)
+                following = await redis_call(
+                    "XRANGE",
+                    self._redis.xrange(self._stream_key, min=f"({last_text}", count=1),
+                    timeout,
+                )
+                if following:
+                    oldest.append(_entry_time(following[0][0]))
+        except EventBusUnavailable as e:
+            log.debug("cannot read the event backlog: %s", e)
+            return None
+        return min(oldest) if oldest else None
 
     async def _ensure_group(self) -> None:
         try:

@@ -70,11 +70,11 @@ class VFolderQuery:
         info: Info[GQLContext, None],
         limit: int,
         offset: int,
-        filter: str | None = None,
-        order: str | None = None,
-        domain_name: str | None = None,
         group_id: uuid.UUID | None = None,
         access_key: str | None = None,
+        domain_name: str | None = None,
+        order: str | None = None,
+        filter: str | None = None,
     ) -> VirtualFolderList:
         _check_unsupported(filter, order)
         return await _page(info, "all", limit, offset, group_id)
@@ -85,10 +85,10 @@ class VFolderQuery:
         info: Info[GQLContext, None],
         limit: int,
         offset: int,
-        filter: str | None = None,
-        order: str | None = None,
-        domain_name: str | None = None,
         access_key: str | None = None,
+        domain_name: str | None = None,
+        order: str | None = None,
+        filter: str | None = None,
     ) -> VirtualFolderList:
         _check_unsupported(filter, order)
         return await _page(info, "own", limit, offset)
@@ -99,10 +99,10 @@ class VFolderQuery:
         info: Info[GQLContext, None],
         limit: int,
         offset: int,
-        filter: str | None = None,
-        order: str | None = None,
-        domain_name: str | None = None,
         access_key: str | None = None,
+        domain_name: str | None = None,
+        order: str | None = None,
+        filter: str | None = None,
     ) -> VirtualFolderList:
         _check_unsupported(filter, order)
         return await _page(info, "invited", limit, offset)
@@ -113,10 +113,10 @@ class VFolderQuery:
         info: Info[GQLContext, None],
         limit: int,
         offset: int,
-        filter: str | None = None,
-        order: str | None = None,
-        domain_name: str | None = None,
         access_key: str | None = None,
+        domain_name: str | None = None,
+        order: str | None = None,
+        filter: str | None = None,
     ) -> VirtualFolderList:
         _check_unsupported(filter, order)
         return await _page(info, "project", limit, offset)

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from redis.exceptions import RedisError
@@ -40,11 +40,17 @@ class AgentLivenessChecker:
         initial_delay: float | None = None,
         lock_redis: RedisConnection | None = None,
         redis_timeout: float = 5.0,
+        backlog_since: Callable[[], Awaitable[float | None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`interval` defaults to a quarter of the timeout. The first scan waits
         `initial_delay` (default: the timeout), so that after a manager restart agents get a
-        chance to heartbeat before being declared lost."""
+        chance to heartbeat before being declared lost.
+
+        `backlog_since` tells when the oldest event the managers have not handled yet was
+        produced: while they lag behind the stream, silence is measured up to that moment
+        rather than up to now, so heartbeats still queued do not make agents look lost. The
+        allowance is at most one more timeout, so a stuck backlog cannot hide a dead agent."""
         self._last_seen = last_seen
         self._producer = producer
         self._node_id = node_id
@@ -53,6 +59,7 @@ class AgentLivenessChecker:
         self._initial_delay = initial_delay if initial_delay is not None else heartbeat_timeout
         self._lock_redis = lock_redis
         self._redis_timeout = redis_timeout
+        self._backlog_since = backlog_since
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
 
@@ -91,11 +98,22 @@ class AgentLivenessChecker:
             return True
         return bool(acquired)
 
+    async def _events_handled_until(self) -> float:
+        now = self._clock()
+        if self._backlog_since is None:
+            return now
+        backlog = await self._backlog_since()
+        if backlog is None or backlog >= now:
+            return now
+        if now - backlog > 1.0:
+            log.info("the managers are %.1f s behind the event stream", now - backlog)
+        return max(backlog, now - self._timeout)
+
     async def check_once(self) -> list[str]:
         """Report every agent silent for longer than the timeout; returns their ids."""
         if not await self._acquire_turn():
             return []
-        now = self._clock()
+        now = await self._events_handled_until()
         stale = sorted(
             agent_id
             for agent_id, seen in (await self._last_seen.get_all()).items()

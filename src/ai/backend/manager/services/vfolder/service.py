@@ -59,7 +59,11 @@ from ai.backend.manager.data.vfolder import (
     permission_covers,
 )
 from ai.backend.manager.errors.base import InvalidAPIParameters
-from ai.backend.manager.errors.storage import StorageProxyError, StorageProxyObjectNotFound
+from ai.backend.manager.errors.storage import (
+    StorageProxyError,
+    StorageProxyObjectNotFound,
+    StorageProxyUnavailable,
+)
 from ai.backend.manager.errors.vfolder import (
     VFolderBadStatus,
     VFolderInvalidParameter,
@@ -252,8 +256,12 @@ class VFolderService:
         )
         try:
             await proxy.create_folder(volume, _vfid(record), options=options)
-        except BaseException:
-            # the proxy refused or did not answer: nothing of the folder remains
+        except BaseException as e:
+            # the proxy refused or did not answer: nothing of the folder remains (a timeout
+            # may still have made the directory: ask the proxy to remove it, best effort)
+            if not isinstance(e, StorageProxyError):
+                with contextlib.suppress(Exception):
+                    await proxy.delete_folder(volume, _vfid(record))
             await self._repository.delete_row(record.id)
             raise
         ready = await self._repository.transition(record.id, expect=[S.CREATING], to=S.READY)
@@ -325,7 +333,7 @@ class VFolderService:
             try:
                 proxy, volume = await self._proxy(folder.host)
                 usage = await proxy.get_folder_usage(volume, _vfid(folder))
-            except StorageProxyError as e:
+            except (StorageProxyError, StorageProxyUnavailable) as e:
                 log.info("folder usage of %s unavailable: %s", folder.id, e)
             else:
                 num_files, used = usage.file_count, usage.used_bytes
