@@ -148,7 +148,7 @@ async def main(args: argparse.Namespace) -> None:
                     ref = await asyncio.to_thread(
                         run_reference, registry.name, registry.url, args.runs
                     )
-                except Exception as e:  # noqa: BLE001 - report why and carry on
+                except Exception as e:  # report why and carry on
                     log(f"reference: cannot rescan: {e}")
     print(f"\nrescan of {args.tags} tags, CLI wall time (process start included)")
     print(f"{'run':<28}{'ours':>10}{'reference':>12}{'ref/ours':>10}")

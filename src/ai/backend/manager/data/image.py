@@ -108,14 +108,16 @@ class AliasChange:
 class RegistryInput:
     """The fields of a `container_registries` row to create, or (None: keep) to change."""
 
+    # where images come from
     registry_name: str | None = None
-    url: str | None = None
     type: ContainerRegistryType | None = None
+    url: str | None = None
     project: str | None = None
+    # who may use it, and how it is reached
+    is_global: bool | None = None
+    ssl_verify: bool | None = None
     username: str | None = None
     password: str | None = None
-    ssl_verify: bool | None = None
-    is_global: bool | None = None
     extra: Mapping[str, Any] | None = None
     # Fields to set to NULL (for a modify; `project`, `username`, `password`, `extra`).
     cleared: frozenset[str] = frozenset()

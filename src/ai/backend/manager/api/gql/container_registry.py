@@ -160,14 +160,14 @@ def _node_input(
     extra: str | None,
 ) -> RegistryInput:
     return RegistryInput(
-        registry_name=_given(registry_name),
-        url=_given(url),
         type=_registry_type(registry_type),
+        registry_name=_given(registry_name),
         project=_given(project),
+        url=_given(url),
+        is_global=_given(is_global),
+        ssl_verify=_given(ssl_verify),
         username=_given(username),
         password=_given(password),
-        ssl_verify=_given(ssl_verify),
-        is_global=_given(is_global),
         extra=_extra(extra),
         cleared=_cleared(project=project, username=username, password=password, extra=extra),
     )
@@ -313,15 +313,15 @@ class ContainerRegistryMutation:
     ) -> ContainerRegistryNodePayload:
         ctx = info.context
         values = _node_input(
-            url=url,
             registry_type=type,
             registry_name=registry_name,
-            is_global=is_global,
+            url=url,
             project=project,
+            extra=extra,
+            is_global=is_global,
+            ssl_verify=ssl_verify,
             username=username,
             password=password,
-            ssl_verify=ssl_verify,
-            extra=extra,
         )
         row = await ctx.processors.container_registry.create.run(
             CreateRegistryAction(requester=ctx.user, values=values)
@@ -337,15 +337,15 @@ class ContainerRegistryMutation:
         return await _create_node(
             info.context,
             _node_input(
-                url=props.url,
                 registry_type=props.type,
                 registry_name=props.registry_name,
-                is_global=props.is_global,
+                url=props.url,
                 project=props.project,
+                extra=props.extra,
+                is_global=props.is_global,
+                ssl_verify=props.ssl_verify,
                 username=props.username,
                 password=props.password,
-                ssl_verify=props.ssl_verify,
-                extra=props.extra,
             ),
         )
 
@@ -365,15 +365,15 @@ class ContainerRegistryMutation:
         extra: JSONString | None = UNSET,
     ) -> ContainerRegistryNodePayload:
         values = _node_input(
-            url=url,
             registry_type=type,
             registry_name=registry_name,
-            is_global=is_global,
+            url=url,
             project=project,
+            extra=extra,
+            is_global=is_global,
+            ssl_verify=ssl_verify,
             username=username,
             password=password,
-            ssl_verify=ssl_verify,
-            extra=extra,
         )
         return await _modify_node(info.context, id, values)
 
@@ -385,15 +385,15 @@ class ContainerRegistryMutation:
             info.context,
             id,
             _node_input(
-                url=props.url,
                 registry_type=props.type,
                 registry_name=props.registry_name,
-                is_global=props.is_global,
+                url=props.url,
                 project=props.project,
+                extra=props.extra,
+                is_global=props.is_global,
+                ssl_verify=props.ssl_verify,
                 username=props.username,
                 password=props.password,
-                ssl_verify=props.ssl_verify,
-                extra=props.extra,
             ),
         )
 

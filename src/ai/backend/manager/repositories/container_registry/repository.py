@@ -26,17 +26,15 @@ class RegistryInUse(Exception):
 
 
 def registry_from_row(row: Any) -> RegistryRecord:
+    mapping = row._mapping
+    same = {k: mapping[k] for k in ("id", "url", "project", "is_global", "ssl_verify")}
     return RegistryRecord(
-        id=row.id,
-        name=row.registry_name,
-        url=row.url,
-        type=ContainerRegistryType(row.type),
-        project=row.project,
-        username=row.username,
-        password=row.password,
-        ssl_verify=row.ssl_verify,
-        is_global=row.is_global,
-        extra=dict(row.extra) if row.extra else None,
+        name=mapping["registry_name"],
+        type=ContainerRegistryType(mapping["type"]),
+        username=mapping["username"],
+        password=mapping["password"],
+        extra=dict(mapping["extra"]) if mapping["extra"] else None,
+        **same,
     )
 
 
