@@ -481,3 +481,66 @@ async def test_listings_follow_link_pagination_and_indexes_give_one_build_per_ar
     ]
     assert report.not_kernel_images == 1 and len(report.warnings) == 1
     assert progress[0] == (0, 4) and progress[-1] == (4, 4)
+
+
+async def test_modify_image_changes_limits_labels_and_accelerators(
+    manager: RunningManager, http: aiohttp.ClientSession
+) -> None:
+    from ai.backend.manager.actions.image import AddImageAction
+    from ai.backend.manager.repositories.image import ImageRepository
+    from ai.backend.manager.services.image import ImageService
+
+    canonical = f"cr.backend.ai/testing/mod{uuid.uuid4().hex[:6]}:1.0"
+    service = ImageService(ImageRepository(manager.root.db))
+    await service.add_image(
+        AddImageAction(canonical=canonical, architecture="x86_64", min_slots={"cpu": "1"})
+    )
+    mutation = """
+    mutation($target: String!, $architecture: String, $props: ModifyImageInput!) {
+      modify_image(target: $target, architecture: $architecture, props: $props) { ok msg }
+    }"""
+    props = {
+        "resource_limits": [{"key": "cpu", "min": "2", "max": "8"}, {"key": "mem", "min": "1g"}],
+        "labels": [{"key": "ai.backend.kernelspec", "value": "1"}],
+        "supported_accelerators": ["cuda", "rocm"],
+    }
+    data = await gql_data(
+        http, manager, mutation, {"target": canonical, "architecture": "x86_64", "props": props}
+    )
+    assert data["modify_image"]["ok"], data
+    image = (
+        await gql_data(
+            http,
+            manager,
+            "query($reference: String!, $architecture: String!) {"
+            " image(reference: $reference, architecture: $architecture) {"
+            " resource_limits { key min max } labels { key value } supported_accelerators } }",
+            {"reference": canonical, "architecture": "x86_64"},
+        )
+    )["image"]
+    assert {"key": "cpu", "min": "2", "max": "8"} in image["resource_limits"]
+    assert {"key": "mem", "min": "1073741824", "max": "Infinity"} in image["resource_limits"]
+    assert image["labels"] == [{"key": "ai.backend.kernelspec", "value": "1"}]
+    assert image["supported_accelerators"] == ["cuda", "rocm"]
+    refused = await gql_data(
+        http, manager, mutation, {"target": canonical, "props": {"tag": "2.0"}}
+    )
+    assert refused["modify_image"]["ok"] is False
+    assert "rescan" in refused["modify_image"]["msg"]
+    bad = await gql_data(
+        http,
+        manager,
+        mutation,
+        {
+            "target": canonical,
+            "props": {"resource_limits": [{"key": "cpu", "min": "9", "max": "2"}]},
+        },
+    )
+    assert bad["modify_image"]["ok"] is False and "below its minimum" in bad["modify_image"]["msg"]
+    preload = await gql_data(
+        http,
+        manager,
+        'mutation { preload_image(references: ["x"], target_agents: ["y"]) { ok msg } }',
+    )
+    assert preload["preload_image"]["ok"] is False
+    assert "not supported" in preload["preload_image"]["msg"]
