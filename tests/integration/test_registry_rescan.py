@@ -544,3 +544,63 @@ async def test_modify_image_changes_limits_labels_and_accelerators(
     )
     assert preload["preload_image"]["ok"] is False
     assert "not supported" in preload["preload_image"]["msg"]
+
+
+def test_operator_cli_registers_rescans_inspects_and_removes(
+    manager_config: Any, registry: PrivateRegistry, tmp_path: Path
+) -> None:
+    """`backend.ai mgr registry ...` and `mgr image rescan/inspect/set-resource-limit`, on the
+    same registry server under another name (`localhost:PORT`)."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import write_manager_toml
+
+    toml = write_manager_toml(manager_config, tmp_path / "manager.toml")
+    cli = [str(Path(sys.executable).parent / "backend.ai"), "mgr", "-f", str(toml)]
+    name = "localhost:" + registry.name.rsplit(":", 1)[1]
+
+    def mgr(*args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*cli, *args], capture_output=True, text=True, timeout=120, input=stdin
+        )
+        if ok:
+            assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    added = mgr(
+        "registry",
+        "add",
+        name,
+        registry.url,
+        "--project",
+        "testing",
+        "--username",
+        "ops",
+        "--password-stdin",
+        stdin="very-secret\n",
+    )
+    assert f"Registered {name}" in added.stdout
+    listed = mgr("registry", "list").stdout
+    assert name in listed and "(set)" in listed and "very-secret" not in listed
+    again = mgr("registry", "add", name, registry.url, "--project", "testing", ok=False)
+    assert again.returncode == 1 and "already registered" in again.stderr
+
+    rescanned = mgr("image", "rescan", name)
+    assert f"Rescanned {name}: 3 images (3 new, 0 updated)" in rescanned.stdout
+    assert "testing/broken:1.0: skipped" in rescanned.stdout
+    assert "[4/4]" in rescanned.stderr  # progress lines
+
+    info = json.loads(
+        mgr("image", "inspect", f"{name}/testing/python:3.11-ubuntu22.04", "aarch64").stdout
+    )
+    assert info["architecture"] == "aarch64" and info["accelerators"] == ["cuda"]
+    assert info["resource_limits"]["mem"] == {"min": "268435456", "max": None}
+    limited = mgr("image", "set-resource-limit", f"{name}/testing/lua:5.4-alpine3.18", "cpu", "2:4")
+    assert "cpu min 2, max 4" in limited.stdout
+
+    removed = mgr("registry", "remove", name, "--yes")
+    assert f"Deleted {name}" in removed.stdout
+    gone = mgr("image", "inspect", f"{name}/testing/lua:5.4-alpine3.18", ok=False)
+    assert gone.returncode == 1
