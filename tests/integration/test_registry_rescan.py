@@ -604,3 +604,116 @@ def test_operator_cli_registers_rescans_inspects_and_removes(
     assert f"Deleted {name}" in removed.stdout
     gone = mgr("image", "inspect", f"{name}/testing/lua:5.4-alpine3.18", ok=False)
     assert gone.returncode == 1
+
+
+@pytest_asyncio.fixture
+async def harbor_like(registry: PrivateRegistry) -> AsyncIterator[str]:
+    """A Harbor-like front of the real registry: the project API (`/api/v2.0/...`, basic
+    auth) and the v2 API behind bearer tokens from `/service/token` (basic auth to get one)."""
+    import base64
+
+    good = "Basic " + base64.b64encode(b"robot:pw-123").decode()
+    token = "tok-" + uuid.uuid4().hex
+    upstream = aiohttp.ClientSession()
+    port = free_port()
+    realm = f"http://127.0.0.1:{port}/service/token"
+
+    async def issue_token(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != good:
+            return web.json_response({"errors": ["bad credentials"]}, status=401)
+        return web.json_response({"token": token})
+
+    async def repositories(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != good:
+            return web.json_response({"errors": ["unauthorized"]}, status=401)
+        project = request.match_info["project"]
+        page, size = int(request.query["page"]), int(request.query["page_size"])
+        async with upstream.get(registry.url + "/v2/_catalog") as resp:
+            names = [r for r in (await resp.json())["repositories"] if r.startswith(project + "/")]
+        chunk = names[(page - 1) * size : page * size]
+        return web.json_response([{"name": n} for n in chunk])
+
+    async def v2(request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            challenge = (
+                f'Bearer realm="{realm}",service="harbor-registry",scope="repository:x:pull"'
+            )
+            return web.json_response(
+                {"errors": []}, status=401, headers={"WWW-Authenticate": challenge}
+            )
+        headers = {"Accept": request.headers.get("Accept", "*/*")}
+        async with upstream.get(registry.url + request.path_qs, headers=headers) as resp:
+            body = await resp.read()
+            keep = {
+                k: v
+                for k, v in resp.headers.items()
+                if k in ("Content-Type", "Docker-Content-Digest", "Link")
+            }
+            return web.Response(body=body, status=resp.status, headers=keep)
+
+    app = web.Application()
+    app.router.add_get("/service/token", issue_token)
+    app.router.add_get("/api/v2.0/projects/{project}/repositories", repositories)
+    app.router.add_get("/v2/{tail:.*}", v2)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+        await upstream.close()
+
+
+async def test_harbor2_registry_with_credentials_and_bearer_tokens(
+    manager: RunningManager, http: aiohttp.ClientSession, harbor_like: str
+) -> None:
+    from ai.backend.manager.actions.container_registry import (
+        CreateRegistryAction,
+        RescanImagesAction,
+    )
+    from ai.backend.manager.data.image import RegistryInput
+    from ai.backend.manager.errors.container_registry import ContainerRegistryAuthFailed
+    from ai.backend.manager.types import ContainerRegistryType
+
+    processors = manager.root.processors.container_registry
+    await processors.create.run(
+        CreateRegistryAction(
+            values=RegistryInput(
+                registry_name=harbor_like,
+                type=ContainerRegistryType.HARBOR2,
+                url=f"http://{harbor_like}",
+                project="testing",
+                username="robot",
+                password="pw-123",
+            )
+        )
+    )
+    outcome = await processors.rescan.run(RescanImagesAction(registry=harbor_like))
+    assert outcome.created == 3 and len(outcome.warnings) == 1, outcome
+    rows = await _image_rows(manager, harbor_like)
+    assert len(rows) == 3 and all(r.status == "ALIVE" for r in rows)
+
+    # The wrong password: a clear error, and nothing changes.
+    from ai.backend.manager.actions.container_registry import ModifyRegistryAction
+
+    await processors.modify.run(
+        ModifyRegistryAction(hostname=harbor_like, values=RegistryInput(password="wrong"))
+    )
+    async with manager.root.db.begin() as conn:
+        await conn.execute(
+            sa.update(images).where(images.c.registry == harbor_like).values(size_bytes=1)
+        )
+    with pytest.raises(ContainerRegistryAuthFailed, match="refused the stored credentials"):
+        await processors.rescan.run(RescanImagesAction(registry=harbor_like))
+    async with manager.root.db.connect() as conn:
+        sizes = (
+            (
+                await conn.execute(
+                    sa.select(images.c.size_bytes).where(images.c.registry == harbor_like)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert set(sizes) == {1}

@@ -250,6 +250,11 @@ class RegistryClient:
                 raise ContainerRegistryUnreachable(
                     f"Cannot reach the token service of {self.name} ({realm}): {_describe(e)}"
                 ) from e
+            if status in (401, 403):
+                who = "the stored credentials" if self._basic else "anonymous access"
+                raise ContainerRegistryAuthFailed(
+                    f"The token service of {self.name} refused {who} (HTTP {status})"
+                )
             if status != 200:
                 raise ContainerRegistryAuthFailed(
                     f"The token service of {self.name} answered HTTP {status}"
