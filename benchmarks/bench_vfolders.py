@@ -18,7 +18,7 @@ throughput equal within noise.
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_vfolders.py [--folders 10000] [--size 1g]
-        [--requests 200] [--concurrency 4] [--skip-ours] [--skip-reference]
+        [--requests 200] [--full-requests 20] [--concurrency 4] [--skip-ours] [--skip-reference]
 
 The reference stack must already run (``../shared/reference/up.sh``: API :8091, its storage
 proxy serving `local:volume1`). What the benchmark inserts there is deleted again at the end.
@@ -174,7 +174,7 @@ async def _timed(requests: int, concurrency: int, one: Any) -> Timing:
 
 
 async def time_lists(
-    base_url: str, folders: int, requests: int, concurrency: int
+    base_url: str, folders: int, requests: int, full_requests: int, concurrency: int
 ) -> tuple[Timing, Timing, int, int]:
     offsets = [0, folders // 4, folders // 2, max(0, folders - PAGE_LIMIT)]
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -197,7 +197,7 @@ async def time_lists(
             raise RuntimeError(f"vfolder_list answered HTTP {status}: {str(body)[:300]}")
         total = body["data"]["vfolder_list"]["total_count"]
         page_timing = await _timed(requests, concurrency, page)
-        full_timing = await _timed(max(10, requests // 10), concurrency, full)
+        full_timing = await _timed(full_requests, concurrency, full)
     return page_timing, full_timing, listed, total
 
 
@@ -310,7 +310,7 @@ def make_payload(workdir: Path, size: int) -> Path:
 def _measure(result: SideResult, args: argparse.Namespace, base_url: str, payload: Path) -> None:
     log(f"{result.name}: timing vfolder_list pages and GET /folders")
     result.page, result.full_list, result.listed, result.total = asyncio.run(
-        time_lists(base_url, args.folders, args.requests, args.concurrency)
+        time_lists(base_url, args.folders, args.requests, args.full_requests, args.concurrency)
     )
     log(f"{result.name}: upload and download of {payload.stat().st_size} bytes")
     name = f"bench-xfer-{secrets.token_hex(3)}"
@@ -433,6 +433,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--folders", type=int, default=10_000)
     parser.add_argument("--size", default="1g", help="transfer size (e.g. 1g, 256m)")
     parser.add_argument("--requests", type=int, default=200, help="timed vfolder_list pages")
+    parser.add_argument(
+        "--full-requests", type=int, default=20, help="timed GET /folders (every folder)"
+    )
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--skip-ours", action="store_true")
     parser.add_argument("--skip-reference", action="store_true")

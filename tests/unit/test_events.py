@@ -205,6 +205,16 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
         "quota_scope_id": QSID,
         "err_msg": "busy",
     },
+    # as the storage proxy 26.9.6 writes them
+    "vfolder_clone_success": {
+        "vfid": "user:dfa9da54-4b28-432f-be29-c0d680c7a412/b3ce8f293fe3487483e9f89c1b43faa6",
+        "dst_vfid": "user:dfa9da54-4b28-432f-be29-c0d680c7a412/741ea46e06aa40e9a5ba030ebc692fcd",
+    },
+    "vfolder_clone_failure": {
+        "vfid": "user:dfa9da54-4b28-432f-be29-c0d680c7a412/b3ce8f293fe3487483e9f89c1b43faa6",
+        "dst_vfid": "user:dfa9da54-4b28-432f-be29-c0d680c7a412/741ea46e06aa40e9a5ba030ebc692fcd",
+        "message": "m",
+    },
     "service_registered": {
         "instance_id": "i1",
         "service_group": "g",

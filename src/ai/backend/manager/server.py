@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -53,6 +53,9 @@ from ai.backend.manager.event_dispatcher.handlers.session import (
     SessionEventHandlers,
     register_session_event_handlers,
 )
+from ai.backend.manager.event_dispatcher.handlers.vfolder_clone import (
+    register_vfolder_clone_handlers,
+)
 from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.metrics.scheduler import SchedulerMetrics
@@ -89,8 +92,11 @@ from ai.backend.manager.services.session.images import SessionImages
 from ai.backend.manager.services.session.notifier import SessionChangeNotifier
 from ai.backend.manager.services.session.service import SessionService
 from ai.backend.manager.services.session.waiter import SessionStatusWaiter
+from ai.backend.manager.services.vfolder.mounts import SessionMountResolver
 from ai.backend.manager.services.vfolder.processors import build_vfolder_service
 from ai.backend.manager.services.vfolder.reconciler import VFolderReconciler
+from ai.backend.manager.services.vfolder_sharing.processors import build_vfolder_sharing_service
+from ai.backend.manager.services.vfolder_sharing.reconciler import CloneReconciler
 from ai.backend.manager.sokovan.coordinator import SchedulerTimings, SchedulingCoordinator
 from ai.backend.manager.sokovan.launcher import SessionLauncher
 
@@ -131,6 +137,7 @@ class RootContext:
     # background tasks run by this process, and the events of every task for their followers
     bgtasks: BackgroundTaskRegistry
     task_events: TaskEvents
+    clone_reconciler: CloneReconciler
     vfolder_reconciler: VFolderReconciler
 
 
@@ -249,6 +256,16 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             terminator=launcher,
             etcd=etcd,
         )
+        admin_deps = AdminDeps(
+            config=config,
+            db=engine,
+            etcd=etcd,
+            keypair_cache=keypair_cache,
+            check_presets_cache=check_presets_cache,
+            storage_proxies=storage_proxies,
+        )
+        # Virtual folders, and the reconciler that finishes what a crash left half done.
+        vfolder_service = build_vfolder_service(admin_deps)
         session_service = SessionService(
             sessions=sessions,
             lookup=SessionLookupRepository(engine),
@@ -257,6 +274,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             waiter=waiter,
             on_enqueued=notifier.enqueued,
             on_access=access_tracker.touch,
+            mounts=SessionMountResolver(vfolder_service.resolve_mounts),
         )
         notifier.on_enqueued(coordinator.wake)
         register_session_event_handlers(dispatcher, SessionEventHandlers(launcher, sessions))
@@ -308,22 +326,18 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             backlog_since=dispatcher.backlog_since,
         )
 
-        admin_deps = AdminDeps(
-            config=config,
-            db=engine,
-            etcd=etcd,
-            keypair_cache=keypair_cache,
-            check_presets_cache=check_presets_cache,
-            storage_proxies=storage_proxies,
-            bgtasks=bgtasks,
-        )
-        # Virtual folders, and the reconciler that finishes what a crash left half done.
-        vfolder_service = build_vfolder_service(admin_deps)
+        # Image rescans run as background tasks (the registry exists only from here on).
+        admin_deps = replace(admin_deps, bgtasks=bgtasks)
+        # Sharing and clones (a clone is a background task following the proxy's copy).
+        sharing_service = build_vfolder_sharing_service(admin_deps, bgtasks, task_events)
         services = Services(
             announcement=AnnouncementService(etcd),
             session=session_service,
             vfolder=vfolder_service,
+            vfolder_sharing=sharing_service,
         )
+        processors = build_processors(services, agent_processors, admin_deps, metrics)
+        register_vfolder_clone_handlers(dispatcher, processors.vfolder_sharing)
         yield RootContext(
             config=config,
             etcd=etcd,
@@ -333,7 +347,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             metrics=metrics,
             auth=auth,
             keypair_usage=keypair_usage,
-            processors=build_processors(services, agent_processors, admin_deps, metrics),
+            processors=processors,
             events=events,
             dispatcher=dispatcher,
             agent_pool=agent_pool,
@@ -348,6 +362,7 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             idle_checker=idle_checker,
             bgtasks=bgtasks,
             task_events=task_events,
+            clone_reconciler=CloneReconciler(sharing_service),
             vfolder_reconciler=VFolderReconciler(vfolder_service),
         )
 
@@ -399,6 +414,8 @@ async def running_manager(config: ManagerLocalConfig) -> AsyncIterator[RootConte
         stack.push_async_callback(root.liveness.stop)
         root.vfolder_reconciler.start()
         stack.push_async_callback(root.vfolder_reconciler.stop)
+        root.clone_reconciler.start()
+        stack.push_async_callback(root.clone_reconciler.stop)
 
         await _start_site(
             metrics_runner,

@@ -73,6 +73,11 @@ from ai.backend.manager.services.vfolder.processors import (
     build_vfolder_processors,
 )
 from ai.backend.manager.services.vfolder.service import VFolderService
+from ai.backend.manager.services.vfolder_sharing.processors import (
+    VFolderSharingProcessors,
+    build_vfolder_sharing_processors,
+)
+from ai.backend.manager.services.vfolder_sharing.service import VFolderSharingService
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,7 @@ class Processors:
     resource_preset: ResourcePresetProcessors
     usage: UsageProcessors
     vfolder: VFolderProcessors
+    vfolder_sharing: VFolderSharingProcessors
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class Services:
     announcement: AnnouncementService
     session: SessionService
     vfolder: VFolderService
+    vfolder_sharing: VFolderSharingService
 
 
 def build_processors(
@@ -146,6 +153,7 @@ def build_processors(
         resource_preset=build_resource_preset_processors(deps, metrics),
         usage=build_usage_processors(deps, metrics),
         vfolder=build_vfolder_processors(services.vfolder, metrics),
+        vfolder_sharing=build_vfolder_sharing_processors(services.vfolder_sharing, metrics),
         announcement=AnnouncementProcessors(
             get=ActionProcessor(services.announcement.get, metrics=metrics),
             update=ActionProcessor(services.announcement.update, metrics=metrics),

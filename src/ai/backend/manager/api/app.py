@@ -25,6 +25,7 @@ from ai.backend.manager.api.rest import (
     scaling_group,
     session,
     vfolder,
+    vfolder_sharing,
 )
 from ai.backend.manager.bgtask.follow import TaskEvents
 from ai.backend.manager.services.session.event_hub import SessionEventHub
@@ -57,6 +58,8 @@ def build_api_app(
     config.register_routes(app)
     resource.register_routes(app)
     container_registry.register_routes(app)
+    # sharing first: its fixed paths (`/folders/invitations/...`) before `/folders/{vf}`
+    vfolder_sharing.register_routes(app)
     vfolder.register_routes(app)
     app[events.SESSION_EVENT_HUB] = session_events
     if task_events is not None:

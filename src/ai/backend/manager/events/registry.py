@@ -13,6 +13,7 @@ from ai.backend.manager.events import (
     kernel,
     service_discovery,
     session,
+    vfolder_clone,
     volume,
 )
 from ai.backend.manager.events.base import Event
@@ -58,6 +59,8 @@ _ALL: Final[tuple[type[Event], ...]] = (
     volume.DoVolumeUnmountEvent,
     volume.VolumeMountedEvent,
     volume.VolumeUnmountedEvent,
+    vfolder_clone.VFolderCloneSuccessEvent,
+    vfolder_clone.VFolderCloneFailureEvent,
     service_discovery.ServiceRegisteredEvent,
     service_discovery.ServiceDeregisteredEvent,
 )

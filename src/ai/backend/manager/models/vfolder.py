@@ -66,6 +66,8 @@ vfolders = sa.Table(
     updated_at_column(),
     # Names are unique within a project, among folders not deleted for good.
     unique_where("uq_vfolders_group_name", "group", "name", where=_LIVE_FOLDER_SQL),
+    # the lists' default order (newest first), walked backwards
+    sa.Index("ix_vfolders_created_at_id", "created_at", "id"),
 )
 
 

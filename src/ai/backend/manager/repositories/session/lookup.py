@@ -36,7 +36,8 @@ class SessionOwner:
     role: str
     domain_name: str
     domain_id: uuid.UUID
-    # from the keypair's resource policy; None when the keypair has no policy row
+    # the keypair's resource policy (name), and its limits; None when it has no policy row
+    keypair_resource_policy: str | None = None
     max_containers_per_session: int | None = None
     total_resource_slots: dict[str, Decimal] = field(default_factory=dict)
     default_for_unspecified: DefaultForUnspecified = DefaultForUnspecified.LIMITED
@@ -85,6 +86,7 @@ class SessionLookupRepository:
                 users.c.role,
                 users.c.domain_name,
                 domains.c.id.label("domain_id"),
+                keypairs.c.resource_policy.label("policy_name"),
                 keypair_resource_policies.c.max_containers_per_session,
                 keypair_resource_policies.c.total_resource_slots,
                 keypair_resource_policies.c.default_for_unspecified,
@@ -113,6 +115,7 @@ class SessionLookupRepository:
             role=_text(row.role),
             domain_name=row.domain_name,
             domain_id=row.domain_id,
+            keypair_resource_policy=row.policy_name,
             max_containers_per_session=row.max_containers_per_session,
             total_resource_slots=dict(row.total_resource_slots or {}),
             default_for_unspecified=row.default_for_unspecified or DefaultForUnspecified.LIMITED,

@@ -116,6 +116,12 @@ def _owner_lock_key(owner: uuid.UUID) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# Built once: an alias copies every column of its table, which costs more than the query.
+_SHARED = vfolder_permissions.alias("shared")
+_MEMBER = association_groups_users.alias("member")
+_OWNER = users.alias("owner")
+
+
 class VFolderRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -123,9 +129,7 @@ class VFolderRepository:
     # --- reading with the caller's access -------------------------------------------------------
 
     def _select_for(self, caller_uuid: uuid.UUID) -> sa.Select[Any]:
-        shared = vfolder_permissions.alias("shared")
-        member = association_groups_users.alias("member")
-        owner = users.alias("owner")
+        shared, member, owner = _SHARED, _MEMBER, _OWNER
         joined = (
             vfolders.outerjoin(
                 shared,
@@ -259,25 +263,48 @@ class VFolderRepository:
         offset: int = 0,
         with_total: bool = False,
     ) -> tuple[list[VFolderAccess], int]:
-        """One page of the folders in `scope`, newest first, each with the caller's access;
-        and the total when asked (a second statement). Two statements at most."""
+        """One page of the folders in `scope`, newest first, each with the caller's access,
+        and the total when asked: the page is chosen on the narrow key (walking the
+        `created_at, id` index), then only its rows are joined with the caller's access. Two
+        statements whatever the page size and offset."""
         conditions = self._scope_conditions(scope)
-        query = (
-            self._select_for(caller.user_uuid)
+        page = (
+            sa.select(vfolders.c.id)
             .where(*conditions)
-            .order_by(vfolders.c.created_at.desc(), vfolders.c.id)
+            .order_by(vfolders.c.created_at.desc(), vfolders.c.id.desc())
             .offset(offset)
         )
         if limit is not None:
-            query = query.limit(limit)
+            page = page.limit(limit)
+        count = sa.select(sa.func.count()).select_from(vfolders).where(*conditions)
+        if with_total:
+            page = page.add_columns(count.scalar_subquery().label("total"))
         async with begin_readonly(self._engine) as conn:
-            rows = (await conn.execute(query)).all()
-            total = -1
-            if with_total:
-                count = sa.select(sa.func.count()).select_from(vfolders).where(*conditions)
-                total = int((await conn.scalar(count)) or 0)
+            if limit is None:
+                # everything: one pass over the joined rows, in order
+                everything = self._select_for(caller.user_uuid).where(*conditions)
+                everything = everything.order_by(vfolders.c.created_at.desc(), vfolders.c.id.desc())
+                rows = list((await conn.execute(everything)).all())
+                ids = [row.id for row in rows]
+                total = len(rows) if with_total else -1
+            else:
+                page_rows = (await conn.execute(page)).all()
+                ids = [row.id for row in page_rows]
+                total = -1
+                if with_total:
+                    total = int(
+                        page_rows[0].total if page_rows else (await conn.scalar(count)) or 0
+                    )
+                rows = []
+                if ids:
+                    wide = self._select_for(caller.user_uuid).where(vfolders.c.id.in_(ids))
+                    rows = list((await conn.execute(wide)).all())
+        by_id = {row.id: row for row in rows}
         found: list[VFolderAccess] = []
-        for row in rows:
+        for folder_id in ids:
+            row = by_id.get(folder_id)
+            if row is None:
+                continue  # deleted between the two statements
             access = self._access_of(row, caller)
             if access is None:
                 # an administrator's scope row the rules still refuse (another domain)

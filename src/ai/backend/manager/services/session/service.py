@@ -83,15 +83,9 @@ class ImageResolver(Protocol):
 
 class VFolderMountResolver(Protocol):
     async def resolve_mounts(
-        self,
-        *,
-        user_uuid: uuid.UUID,
-        user_role: str,
-        domain_name: str,
-        project_id: uuid.UUID,
-        request: MountRequest,
+        self, *, owner: AuthenticatedUser, request: MountRequest
     ) -> list[VFolderMount]:
-        """The folders `request` names, checked against what the user may mount, with the
+        """The folders `request` names, checked against what the owner may mount, with the
         host paths the storage proxies give for them."""
         ...
 
@@ -242,11 +236,7 @@ class SessionService:
             if self._mounts is None:
                 raise InvalidSessionRequest("This manager cannot mount virtual folders")
             vfolder_mounts = await self._mounts.resolve_mounts(
-                user_uuid=owner.user_uuid,
-                user_role=owner.role,
-                domain_name=domain_name,
-                project_id=project.id,
-                request=action.mounts,
+                owner=_as_user(requester, owner), request=action.mounts
             )
 
         image = await self._images.resolve(action.image, action.architecture)
@@ -501,6 +491,23 @@ class SessionService:
         if self._on_access is not None:
             await self._on_access(session.id)
         return session
+
+
+def _as_user(requester: AuthenticatedUser, owner: SessionOwner) -> AuthenticatedUser:
+    """The session's owner as a caller: the requester itself, or (an admin acting for someone)
+    the owner's own keypair and role."""
+    if requester.access_key == owner.access_key:
+        return requester
+    return AuthenticatedUser(
+        access_key=owner.access_key,
+        is_admin=owner.role in ("admin", "superadmin"),
+        resource_policy=owner.keypair_resource_policy or "",
+        rate_limit=0,
+        user_uuid=owner.user_uuid,
+        email=owner.email,
+        role=owner.role,
+        domain_name=owner.domain_name,
+    )
 
 
 def _is_uuid(value: str) -> bool:

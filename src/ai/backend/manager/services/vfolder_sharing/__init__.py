@@ -1,0 +1,1 @@
+"""Sharing folders (invitations, direct shares, ownership) and cloning them."""
