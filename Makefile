@@ -11,7 +11,7 @@ CONFIG := manager.toml
 PYTEST_ARGS ?=
 
 .PHONY: install halfstack halfstack-down peers config schema fixtures run dev test test-unit \
-	bench lint fmt
+	bench lint fmt registry
 
 install:
 	bash scripts/install-dev.sh
@@ -22,6 +22,13 @@ halfstack:
 # `make halfstack-down PURGE=1` also deletes .halfstack/ (etcd data, logs).
 halfstack-down:
 	bash scripts/halfstack-down.sh $(if $(PURGE),--purge)
+
+# A local container registry (127.0.0.1:5050) with the demo images, registered for rescans.
+registry: install $(CONFIG)
+	bash scripts/registry-up.sh
+	$(VENV)/bin/python scripts/push-test-images.py --registry http://127.0.0.1:5050
+	$(BAI) mgr -f $(CONFIG) registry list | grep -q '^127.0.0.1:5050 ' \
+		|| $(BAI) mgr -f $(CONFIG) registry add 127.0.0.1:5050 http://127.0.0.1:5050
 
 peers:
 	bash scripts/make-peer-venv.sh client

@@ -13,6 +13,8 @@ CLIENT_VENV="$(bash scripts/make-peer-venv.sh client)"
 AGENT_VENV="$(bash scripts/make-peer-venv.sh agent)"
 STORAGE_PROXY_VENV="$(bash scripts/make-peer-venv.sh storage-proxy)"
 bash scripts/halfstack-up.sh
+# The registry tests run their own docker-registry on a free port; this only installs it.
+bash scripts/registry-up.sh --install-only
 load_halfstack_env
 
 export BACKEND_TEST_PG_PORT="$HALFSTACK_PG_PORT"

@@ -442,3 +442,22 @@ def test_plan_agrees_with_a_naive_planner(strategy: str, seed: int) -> None:
     snap = snapshot(agents, pending, strategy=strategy, roundrobin_cursor=rng.randint(0, 5))
     got = {name_of(p.session_id): p.kernels[0].agent_id for p in plan(snap).placements}
     assert got == naive_placements(snap)
+
+
+# === installed images ============================================================================
+
+
+@pytest.mark.parametrize("strategy", ["concentrated", "dispersed"])
+def test_an_agent_that_has_the_image_is_preferred_among_those_that_fit(strategy: str) -> None:
+    image = session("s").kernels[0].image
+    with_image = replace(agent("i-2", cpu=4), installed_images=frozenset({image}))
+    agents = [agent("i-1", cpu=4), with_image]
+    assert placed(run(agents, [session("s")], strategy=strategy)) == {"s": ["i-2"]}
+    # without the image anywhere, the usual choice: ties go to the smaller id
+    assert placed(run([agent("i-1", cpu=4), agent("i-2", cpu=4)], [session("s")])) == {"s": ["i-1"]}
+
+
+def test_having_the_image_never_beats_fitting() -> None:
+    image = session("s").kernels[0].image
+    full = replace(agent("i-2", cpu=1), installed_images=frozenset({image}))
+    assert placed(run([agent("i-1", cpu=4), full], [session("s", cpu=2)])) == {"s": ["i-1"]}

@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -40,6 +40,7 @@ from ai.backend.manager.clients.storage_proxy import StorageProxyPool, StoragePr
 from ai.backend.manager.config.local import ManagerLocalConfig
 from ai.backend.manager.config.shared import RedisConfig, parse_redis_config
 from ai.backend.manager.defs import (
+    REDIS_IMAGE_DB,
     REDIS_LIVE_DB,
     REDIS_RATE_LIMIT_DB,
     REDIS_STATISTICS_DB,
@@ -60,6 +61,10 @@ from ai.backend.manager.event_dispatcher.producer import EventProducer
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.metrics.scheduler import SchedulerMetrics
 from ai.backend.manager.metrics.server import build_metrics_app
+from ai.backend.manager.repositories.agent.installed_images import (
+    InstalledImagesReader,
+    InstalledImagesRepository,
+)
 from ai.backend.manager.repositories.agent.last_seen import AgentLastSeen
 from ai.backend.manager.repositories.agent.live_stat import AgentLiveStats
 from ai.backend.manager.repositories.agent.repository import AgentRepository
@@ -290,6 +295,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         # what agents report about their nodes lives in the statistics DB (0)
         redis_stat = open_redis(redis_config, REDIS_STATISTICS_DB)
         stack.push_async_callback(close_redis, redis_stat)
+        redis_image = open_redis(redis_config, REDIS_IMAGE_DB)
+        stack.push_async_callback(close_redis, redis_image)
         agent_service = AgentService(
             AgentRepository(engine),
             last_seen,
@@ -297,6 +304,10 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             etcd,
             heartbeat_timeout=config.manager.heartbeat_timeout,
             live_stats=AgentLiveStats(redis_stat),
+            installed_images=(
+                InstalledImagesReader(redis_image),
+                InstalledImagesRepository(engine),
+            ),
         )
 
         async def agent_gone(agent_id: str, status: object) -> None:
@@ -321,6 +332,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
             backlog_since=dispatcher.backlog_since,
         )
 
+        # Image rescans run as background tasks (the registry exists only from here on).
+        admin_deps = replace(admin_deps, bgtasks=bgtasks)
         # Sharing and clones (a clone is a background task following the proxy's copy).
         sharing_service = build_vfolder_sharing_service(admin_deps, bgtasks, task_events)
         services = Services(

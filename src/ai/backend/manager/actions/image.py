@@ -104,3 +104,36 @@ class ForgetImageAction(Action):
     canonical: str | None = None
     architecture: str | None = None
     image_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModifyImageAction(Action):
+    """Change a live image build's catalogue entry; a field left None keeps its value.
+
+    `resource_limits` maps a slot to its (minimum, maximum) (None: no bound); slots not named
+    keep their limits.
+    """
+
+    entity_type: ClassVar[str] = "image"
+    operation_type: ClassVar[str] = "update"
+
+    requester: AuthenticatedUser | None = None
+    target: str
+    architecture: str
+    labels: Mapping[str, str] | None = None
+    accelerators: tuple[str, ...] | None = None
+    resource_limits: Mapping[str, tuple[str | None, str | None]] | None = None
+    size_bytes: int | None = None
+    digest: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreloadImageAction(Action):
+    """Have agents pull images ahead of sessions."""
+
+    entity_type: ClassVar[str] = "image"
+    operation_type: ClassVar[str] = "preload"
+
+    requester: AuthenticatedUser | None = None
+    references: tuple[str, ...]
+    target_agents: tuple[str, ...]

@@ -34,6 +34,10 @@ from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.metrics.registry import ManagerMetrics
 from ai.backend.manager.services.agent.processors import AgentProcessors
 from ai.backend.manager.services.announcement.service import Announcement, AnnouncementService
+from ai.backend.manager.services.container_registry.processors import (
+    ContainerRegistryProcessors,
+    build_container_registry_processors,
+)
 from ai.backend.manager.services.deps import AdminDeps
 from ai.backend.manager.services.domain.processors import (
     DomainProcessors,
@@ -115,6 +119,7 @@ class Processors:
     keypair: KeypairProcessors
     resource_policy: ResourcePolicyProcessors
     image: ImageProcessors
+    container_registry: ContainerRegistryProcessors
     storage: StorageProcessors
     resource_preset: ResourcePresetProcessors
     usage: UsageProcessors
@@ -143,6 +148,7 @@ def build_processors(
         keypair=build_keypair_processors(deps, metrics),
         resource_policy=build_resource_policy_processors(deps, metrics),
         image=build_image_processors(deps, metrics),
+        container_registry=build_container_registry_processors(deps, metrics),
         storage=build_storage_processors(deps, metrics),
         resource_preset=build_resource_preset_processors(deps, metrics),
         usage=build_usage_processors(deps, metrics),

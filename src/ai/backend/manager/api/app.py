@@ -16,6 +16,7 @@ from ai.backend.manager.api.middlewares.request_id import request_id_middleware
 from ai.backend.manager.api.rest import (
     auth,
     config,
+    container_registry,
     events,
     gql,
     manager,
@@ -56,6 +57,7 @@ def build_api_app(
     scaling_group.register_routes(app)
     config.register_routes(app)
     resource.register_routes(app)
+    container_registry.register_routes(app)
     # sharing first: its fixed paths (`/folders/invitations/...`) before `/folders/{vf}`
     vfolder_sharing.register_routes(app)
     vfolder.register_routes(app)

@@ -17,6 +17,7 @@ _SUBCOMMANDS = {
     "schema": "ai.backend.manager.cli.schema:schema",
     "fixture": "ai.backend.manager.cli.fixture:fixture",
     "image": "ai.backend.manager.cli.image:image",
+    "registry": "ai.backend.manager.cli.registry:registry",
 }
 
 

@@ -1,22 +1,29 @@
-"""`backend.ai mgr image`: list and curate the image catalogue (registry rescans come later)."""
+"""`backend.ai mgr image`: rescan registries, list and curate the image catalogue."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ai.backend.manager.actions.container_registry import RescanImagesAction
 from ai.backend.manager.actions.image import (
     AddImageAction,
     AliasImageAction,
     DealiasImageAction,
     ForgetImageAction,
     ListImagesAction,
+    ModifyImageAction,
+    ResolveImageAction,
 )
 from ai.backend.manager.cli.context import CLIContext, fail
+from ai.backend.manager.cli.registry import run_registry_service
 from ai.backend.manager.cli.schema import run_with_engine
+from ai.backend.manager.data.image import RescanOutcome
 from ai.backend.manager.errors.base import BackendAIError
 from ai.backend.manager.repositories.image import (
     AddedImage,
@@ -24,7 +31,8 @@ from ai.backend.manager.repositories.image import (
     ImageRecord,
     ImageRepository,
 )
-from ai.backend.manager.services.image import ForgottenImages, ImageService
+from ai.backend.manager.services.container_registry.service import ContainerRegistryService
+from ai.backend.manager.services.image import ForgottenImages, ImageService, image_resource_limits
 from ai.backend.manager.services.image.reference import DEFAULT_ARCHITECTURE
 from ai.backend.manager.types import ContainerRegistryType
 from ai.backend.manager.utils.sizes import InvalidBinarySize, parse_binary_size
@@ -209,3 +217,105 @@ def forget(cli_ctx: CLIContext, canonical: str, architecture: str | None) -> Non
         click.echo(f"Forgot {record.name} ({record.architecture}).")
     for record in result.already_deleted:
         click.echo(f"{record.name} ({record.architecture}) was already forgotten.")
+
+
+@image.command()
+@click.argument("registry", required=False)
+@click.option("--project", "-p", default=None, help="Scan only this project of the registry.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.pass_obj
+def rescan(cli_ctx: CLIContext, registry: str | None, project: str | None, quiet: bool) -> None:
+    """Read the images of REGISTRY (every registered registry if omitted) into the catalogue.
+
+    All or nothing: if the registry does not answer or answers garbage, the catalogue is left
+    as it was. Images with broken labels are skipped and listed.
+    """
+    interactive = sys.stderr.isatty()
+
+    async def _progress(done: int, total: int, message: str) -> None:
+        if quiet:
+            return
+        line = f"[{done}/{total}] {message}"
+        if interactive:
+            click.echo("\r\033[K" + line[:150], nl=False, err=True)
+        else:
+            click.echo(line, err=True)
+
+    async def _rescan(service: ContainerRegistryService) -> RescanOutcome:
+        return await service.rescan(
+            RescanImagesAction(registry=registry, project=project, progress=_progress)
+        )
+
+    outcome = run_registry_service(cli_ctx, _rescan)
+    if interactive and not quiet:
+        click.echo("", err=True)
+    click.echo(outcome.message)
+    for warning in outcome.warnings:
+        click.echo(f"  warning: {warning}")
+
+
+@image.command()
+@click.argument("reference")
+@click.argument("architecture", default=DEFAULT_ARCHITECTURE)
+@click.pass_obj
+def inspect(cli_ctx: CLIContext, reference: str, architecture: str) -> None:
+    """Show everything the catalogue knows of REFERENCE (name, alias or short name)."""
+
+    async def _inspect(service: ImageService) -> ImageRecord:
+        return await service.lookup_image(
+            ResolveImageAction(reference=reference, architecture=architecture)
+        )
+
+    record = _run(cli_ctx, _inspect)
+    limits = {
+        slot: {"min": str(low), "max": None if high is None else str(high)}
+        for slot, (low, high) in image_resource_limits(record).items()
+    }
+    info = {
+        "id": str(record.id),
+        "name": record.name,
+        "registry": record.registry,
+        "registry_url": record.registry_info.url,
+        "project": record.project,
+        "image": record.image,
+        "tag": record.tag,
+        "architecture": record.architecture,
+        "digest": record.config_digest,
+        "size_bytes": record.size_bytes,
+        "type": record.type.value,
+        "status": record.status.value,
+        "aliases": list(record.aliases),
+        "accelerators": record.accelerators.split(",") if record.accelerators else [],
+        "resource_limits": limits,
+        "labels": dict(sorted(record.labels.items())),
+    }
+    click.echo(json.dumps(info, indent=2))
+
+
+@image.command("set-resource-limit")
+@click.argument("reference")
+@click.argument("slot")
+@click.argument("range_value", metavar="MIN:MAX")
+@click.argument("architecture", default=DEFAULT_ARCHITECTURE)
+@click.pass_obj
+def set_resource_limit(
+    cli_ctx: CLIContext, reference: str, slot: str, range_value: str, architecture: str
+) -> None:
+    """Set the SLOT limits of REFERENCE: `1:4`, `256m:` (no maximum), `:8g` (no minimum)."""
+    low, sep, high = range_value.partition(":")
+    if not sep:
+        fail(f"expected MIN:MAX (either side may be empty), not {range_value!r}")
+
+    async def _set(service: ImageService) -> ImageRecord:
+        return await service.modify_image(
+            ModifyImageAction(
+                target=reference,
+                architecture=architecture,
+                resource_limits={slot: (low.strip() or None, high.strip() or None)},
+            )
+        )
+
+    record = _run(cli_ctx, _set)
+    low_amount, high_amount = image_resource_limits(record).get(slot, (None, None))
+    shown_high = "unlimited" if high_amount is None else str(high_amount)
+    click.echo(f"{record.name} ({record.architecture}): {slot} min {low_amount}, max {shown_high}")

@@ -24,6 +24,11 @@ class RegistryRecord:
     password: str | None
     ssl_verify: bool | None
     is_global: bool
+    extra: Mapping[str, Any] | None = None
+
+    @property
+    def has_password(self) -> bool:
+        return self.password is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,7 @@ class ImageRecord:
     registry_info: RegistryRecord
     aliases: tuple[str, ...] = ()
     creator_id: uuid.UUID | None = None  # who a customized image was committed for
+    installed_agents: tuple[str, ...] = ()  # agents that report having this build
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +102,62 @@ class AliasChange:
     alias: str
     image: ImageRecord
     previous_target: str | None  # canonical name the alias pointed at before, if it existed
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryInput:
+    """The fields of a `container_registries` row to create, or (None: keep) to change."""
+
+    # where images come from
+    registry_name: str | None = None
+    type: ContainerRegistryType | None = None
+    url: str | None = None
+    project: str | None = None
+    # who may use it, and how it is reached
+    is_global: bool | None = None
+    ssl_verify: bool | None = None
+    username: str | None = None
+    password: str | None = None
+    extra: Mapping[str, Any] | None = None
+    # Fields to set to NULL (for a modify; `project`, `username`, `password`, `extra`).
+    cleared: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedImage:
+    """One image build found by a rescan, ready to store."""
+
+    canonical: str  # `registry/project/name:tag`
+    registry: str  # the registry's name (host[:port])
+    project: str | None
+    image: str  # `project/name`
+    tag: str
+    architecture: str
+    config_digest: str
+    size_bytes: int
+    labels: Mapping[str, str]
+    resources: Mapping[str, Any]
+    accelerators: str | None
+    type: ImageType
+
+
+@dataclass(frozen=True, slots=True)
+class ScanImport:
+    """What storing a rescan changed."""
+
+    created: int
+    updated: int
+    revived: int  # forgotten (DELETED) builds that the registry still has, made live again
+
+
+@dataclass(frozen=True, slots=True)
+class RescanOutcome:
+    """What a rescan did: a one-line summary, and a warning per image it skipped."""
+
+    message: str
+    registries: tuple[str, ...]
+    scanned: int  # image builds read and stored
+    created: int
+    updated: int
+    revived: int
+    warnings: tuple[str, ...] = ()

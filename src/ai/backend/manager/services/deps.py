@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ai.backend.manager.bgtask import BackgroundTaskRegistry
 from ai.backend.manager.clients.etcd import EtcdClient
 from ai.backend.manager.clients.storage_proxy import StorageProxyPool
 from ai.backend.manager.config.local import ManagerLocalConfig
@@ -24,3 +25,5 @@ class AdminDeps:
     check_presets_cache: CheckPresetsCache
     # the storage proxies of etcd's `volumes/proxies/...` (folders, volumes, files)
     storage_proxies: StorageProxyPool
+    # runs long operations (image rescans) as tasks clients follow; None: not available
+    bgtasks: BackgroundTaskRegistry | None = None

@@ -7,6 +7,10 @@ from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
 from ai.backend.manager.api.gql.agent import AgentMutation, AgentQuery
+from ai.backend.manager.api.gql.container_registry import (
+    ContainerRegistryMutation,
+    ContainerRegistryQuery,
+)
 from ai.backend.manager.api.gql.domain import DomainMutation, DomainQuery
 from ai.backend.manager.api.gql.group import GroupMutation, GroupQuery
 from ai.backend.manager.api.gql.image import ImageMutation, ImageQuery
@@ -35,6 +39,7 @@ Query = merge_types(
         ResourcePolicyQuery,
         AgentQuery,
         ImageQuery,
+        ContainerRegistryQuery,
         StorageQuery,
         ResourcePresetQuery,
         VFolderQuery,
@@ -51,6 +56,7 @@ Mutation = merge_types(
         ResourcePolicyMutation,
         AgentMutation,
         ImageMutation,
+        ContainerRegistryMutation,
         StorageMutation,
         ResourcePresetMutation,
     ),

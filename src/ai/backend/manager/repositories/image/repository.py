@@ -17,10 +17,11 @@ from ai.backend.manager.data.image import (
     NewRegistry,
     RegistryRecord,
 )
+from ai.backend.manager.models.agent import agent_installed_images, agents
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.image import container_registries, image_aliases, images
 from ai.backend.manager.repositories.db import begin, begin_readonly
-from ai.backend.manager.types import ContainerRegistryType, ImageStatus
+from ai.backend.manager.types import AgentStatus, ContainerRegistryType, ImageStatus
 
 _registry_columns = (
     container_registries.c.id.label("cr_id"),
@@ -56,7 +57,9 @@ def _registry_from_row(row: sa.Row[Any]) -> RegistryRecord:
     )
 
 
-def _image_from_row(row: sa.Row[Any], aliases: Sequence[str]) -> ImageRecord:
+def _image_from_row(
+    row: sa.Row[Any], aliases: Sequence[str], installed: Sequence[str] = ()
+) -> ImageRecord:
     labels = row.labels or {}
     return ImageRecord(
         id=row.id,
@@ -80,13 +83,40 @@ def _image_from_row(row: sa.Row[Any], aliases: Sequence[str]) -> ImageRecord:
         registry_info=_registry_from_row(row),
         aliases=tuple(sorted(aliases)),
         creator_id=row.creator_id,
+        installed_agents=tuple(sorted(installed)),
     )
 
 
 async def _fetch(conn: AsyncConnection, where: sa.ColumnElement[bool]) -> list[ImageRecord]:
     rows = (await conn.execute(_image_select.where(where).order_by(*_image_order))).all()
-    aliases = await _aliases_of(conn, [row.id for row in rows])
-    return [_image_from_row(row, aliases.get(row.id, ())) for row in rows]
+    ids = [row.id for row in rows]
+    aliases = await _aliases_of(conn, ids)
+    installed = await _installed_on(conn, ids)
+    return [
+        _image_from_row(row, aliases.get(row.id, ()), installed.get(row.id, ())) for row in rows
+    ]
+
+
+async def _installed_on(
+    conn: AsyncConnection, image_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The agents (ALIVE ones) that report having each image."""
+    if not image_ids:
+        return {}
+    query = (
+        sa.select(agent_installed_images.c.image_id, agent_installed_images.c.agent_id)
+        .select_from(
+            agent_installed_images.join(agents, agents.c.id == agent_installed_images.c.agent_id)
+        )
+        .where(
+            agent_installed_images.c.image_id.in_(list(image_ids)),
+            agents.c.status == AgentStatus.ALIVE,
+        )
+    )
+    result: dict[uuid.UUID, list[str]] = {}
+    for image_id, agent_id in (await conn.execute(query)).all():
+        result.setdefault(image_id, []).append(agent_id)
+    return result
 
 
 async def _aliases_of(
@@ -320,3 +350,10 @@ class ImageRepository:
             if not ids:
                 return []
             return await _fetch(conn, images.c.id.in_(ids))
+
+    async def update_image(self, image_id: uuid.UUID, values: Mapping[str, Any]) -> ImageRecord:
+        """Set columns of one build; returns it as stored."""
+        async with begin(self._engine) as conn:
+            if values:
+                await conn.execute(sa.update(images).where(images.c.id == image_id).values(values))
+            return (await _fetch(conn, images.c.id == image_id))[0]

@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ai.backend.manager.data.session import StatusChange
-from ai.backend.manager.models.agent import agent_resources, agents
+from ai.backend.manager.models.agent import agent_installed_images, agent_resources, agents
 from ai.backend.manager.models.domain import domains
 from ai.backend.manager.models.group import groups
+from ai.backend.manager.models.image import images
 from ai.backend.manager.models.kernel import kernels, resource_allocations
 from ai.backend.manager.models.keypair import keypairs
 from ai.backend.manager.models.resource_policy import keypair_resource_policies
@@ -293,6 +294,17 @@ class SchedulerRepository:
             .group_by(kernels.c.agent)
         ):
             containers[agent_id] = int(count)
+        installed: dict[str, set[str]] = defaultdict(set)
+        for agent_id, name in await conn.execute(
+            sa.select(agent_installed_images.c.agent_id, images.c.name)
+            .select_from(
+                agent_installed_images.join(
+                    images, images.c.id == agent_installed_images.c.image_id
+                )
+            )
+            .where(agent_installed_images.c.agent_id.in_(ids))
+        ):
+            installed[agent_id].add(name)
         return tuple(
             AgentSnapshot(
                 id=row.id,
@@ -302,6 +314,7 @@ class SchedulerRepository:
                 occupied=used.get(row.id, {}),
                 container_count=int(containers.get(row.id, 0)),
                 schedulable=bool(row.schedulable),
+                installed_images=frozenset(installed.get(row.id, ())),
             )
             for row in rows
         )

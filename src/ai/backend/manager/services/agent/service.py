@@ -58,6 +58,10 @@ from ai.backend.manager.repositories.agent import (
     SlotTypeRecord,
     StatusChange,
 )
+from ai.backend.manager.repositories.agent.installed_images import (
+    InstalledImagesReader,
+    InstalledImagesRepository,
+)
 from ai.backend.manager.services.auth.types import AuthenticatedUser
 from ai.backend.manager.types import AgentStatus, SlotType
 
@@ -174,7 +178,10 @@ class AgentService:
         on_agent_address_changed: AgentListener | None = None,
         live_stats: AgentLiveStats | None = None,
         clock: Callable[[], float] = time.time,
+        installed_images: tuple[InstalledImagesReader, InstalledImagesRepository] | None = None,
     ) -> None:
+        # Where agents report the images they have, and the copy the scheduler reads.
+        self._installed_images = installed_images
         self._repository = repository
         self._live_stats = live_stats
         self._last_seen = last_seen
@@ -240,6 +247,7 @@ class AgentService:
             case HeartbeatOutcome.REVIVED:
                 log.info("agent %s is back (was %s)", agent_id, result.previous_status)
         await self._last_seen.touch(agent_id, action.produced_at)
+        await self._sync_installed_images(agent_id)
         await self._publish_slot_units(action.info.slot_key_and_units)
         if result.outcome in (HeartbeatOutcome.REGISTERED, HeartbeatOutcome.REVIVED):
             await self._availability_changed()
@@ -250,6 +258,17 @@ class AgentService:
         if result.address_changed:
             await self._notify(self._address_listeners, agent_id)
         return result
+
+    async def _sync_installed_images(self, agent_id: str) -> None:
+        """Copy the agent's installed-image report; a failure is logged, never fatal."""
+        if self._installed_images is None:
+            return
+        reader, repository = self._installed_images
+        try:
+            if await repository.replace(agent_id, await reader.read(agent_id)):
+                log.debug("installed images of %s updated", agent_id)
+        except Exception as e:
+            log.warning("cannot sync the installed images of %s: %s", agent_id, e)
 
     async def handle_started(self, action: HandleAgentStartedAction) -> StatusChange:
         change = await self._repository.mark_alive(

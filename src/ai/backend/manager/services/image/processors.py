@@ -11,6 +11,7 @@ from ai.backend.manager.actions.image import (
     ForgetImageAction,
     GetImageAction,
     ListImagesAction,
+    ModifyImageAction,
     ResolveImageAction,
 )
 from ai.backend.manager.metrics.registry import ManagerMetrics
@@ -28,6 +29,7 @@ class ImageProcessors:
     alias: ActionProcessor[AliasImageAction, AliasChange]
     dealias: ActionProcessor[DealiasImageAction, str]
     forget: ActionProcessor[ForgetImageAction, ForgottenImages]
+    modify: ActionProcessor[ModifyImageAction, ImageRecord]
 
 
 def build_image_processors(deps: AdminDeps, metrics: ManagerMetrics) -> ImageProcessors:
@@ -39,4 +41,5 @@ def build_image_processors(deps: AdminDeps, metrics: ManagerMetrics) -> ImagePro
         alias=ActionProcessor(service.alias_image, metrics=metrics),
         dealias=ActionProcessor(service.dealias_image, metrics=metrics),
         forget=ActionProcessor(service.forget_image, metrics=metrics),
+        modify=ActionProcessor(service.modify_image, metrics=metrics),
     )

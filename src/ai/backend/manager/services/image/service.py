@@ -24,9 +24,11 @@ from ai.backend.manager.actions.image import (
     ForgetImageAction,
     GetImageAction,
     ListImagesAction,
+    ModifyImageAction,
     ResolveImageAction,
 )
 from ai.backend.manager.errors.base import PermissionDenied
+from ai.backend.manager.errors.container_registry import ImageRegistryNotAllowed
 from ai.backend.manager.errors.image import (
     AmbiguousImage,
     ImageAliasNotFound,
@@ -129,6 +131,22 @@ class ImageService:
         if parsed is None:
             raise InvalidImageReference(f"{text!r} is neither an image reference nor an alias")
         raise ImageNotFound(f"No image matches {text!r}")
+
+    async def ensure_registry_allowed(self, domain_name: str, image: ResolvedImage) -> None:
+        """Refuse an image whose registry the domain's `allowed_docker_registries` lacks."""
+        allowed = await self._repository.allowed_registries(domain_name)
+        if allowed is None or image.registry_name not in allowed:
+            listed = ", ".join(allowed or ()) or "none"
+            raise ImageRegistryNotAllowed(
+                f"The domain {domain_name!r} may not use images from {image.registry_name} "
+                f"(it allows: {listed}); ask an administrator to add the registry to the "
+                "domain's allowed_docker_registries",
+                data={
+                    "image": image.canonical,
+                    "registry": image.registry_name,
+                    "allowed_registries": list(allowed or ()),
+                },
+            )
 
     async def resolve_image(self, action: ResolveImageAction) -> ResolvedImage:
         return await self.resolve(action.reference, action.architecture)
@@ -261,6 +279,51 @@ class ImageService:
             forgotten=tuple(changed),
             already_deleted=tuple(b for b in builds if b.id not in changed_ids),
         )
+
+    async def modify_image(self, action: ModifyImageAction) -> ImageRecord:
+        """Change labels, accelerators, resource limits, size or digest of a live build."""
+        _require_superadmin(action.requester, "modify images")
+        target = await self.resolve(action.target, action.architecture)
+        values: dict[str, object] = {}
+        if action.labels is not None:
+            values["labels"] = {str(k): str(v) for k, v in action.labels.items()}
+        if action.accelerators is not None:
+            names = [a.strip() for a in action.accelerators if a.strip()]
+            values["accelerators"] = ",".join(names) or None
+        if action.resource_limits is not None:
+            merged: dict[str, dict[str, object]] = {
+                str(slot): dict(spec) if isinstance(spec, dict) else {}
+                for slot, spec in target.resources.items()
+            }
+            minimums = {s: v.get("min") for s, v in merged.items() if v.get("min") is not None}
+            maximums = {s: v.get("max") for s, v in merged.items() if v.get("max") is not None}
+            for slot, (low, high) in action.resource_limits.items():
+                minimums.pop(slot, None)
+                maximums.pop(slot, None)
+                if low is not None and str(low).strip():
+                    minimums[slot] = str(low).strip()
+                if high is not None and str(high).strip():
+                    maximums[slot] = str(high).strip()
+                if slot not in minimums and slot not in maximums:
+                    merged.pop(slot, None)
+            spec = build_resources_spec(
+                {k: str(v) for k, v in minimums.items()}, {k: str(v) for k, v in maximums.items()}
+            )
+            for slot in action.resource_limits:
+                if slot in spec or slot in minimums or slot in maximums:
+                    spec.setdefault(slot, {"min": None, "max": None})
+            values["resources"] = spec
+        if action.size_bytes is not None:
+            if action.size_bytes < 0:
+                raise InvalidImageReference("The image size cannot be negative")
+            values["size_bytes"] = action.size_bytes
+        if action.digest is not None:
+            if not _DIGEST.match(action.digest):
+                raise InvalidImageReference(
+                    f"Invalid digest {action.digest!r} (expected sha256: and 64 hex digits)"
+                )
+            values["config_digest"] = action.digest
+        return await self._repository.update_image(target.id, values)
 
     async def _builds_by_canonical(
         self, canonical: str, architecture: str | None

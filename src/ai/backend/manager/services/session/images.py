@@ -20,6 +20,9 @@ class SessionImages:
     async def resolve(self, reference: str, architecture: str) -> ResolvedImage:
         return await self._images.resolve(reference, architecture)
 
+    async def ensure_allowed(self, domain_name: str, image: ResolvedImage) -> None:
+        await self._images.ensure_registry_allowed(domain_name, image)
+
     def minimum_slots(self, image: ResolvedImage) -> Mapping[str, Decimal]:
         return {slot: low for slot, (low, _) in image_resource_limits(image).items()}
 

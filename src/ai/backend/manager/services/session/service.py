@@ -77,6 +77,7 @@ MAX_UPLOAD_BYTES = 1024 * 1024
 
 class ImageResolver(Protocol):
     async def resolve(self, reference: str, architecture: str) -> Any: ...
+    async def ensure_allowed(self, domain_name: str, image: Any) -> None: ...
     def minimum_slots(self, image: Any) -> Mapping[str, Decimal]: ...
 
 
@@ -239,6 +240,7 @@ class SessionService:
             )
 
         image = await self._images.resolve(action.image, action.architecture)
+        await self._images.ensure_allowed(domain_name, image)
         slots = apply_image_minimums(
             parse_resources(action.resources), self._images.minimum_slots(image), DEFAULT_SLOTS
         )

@@ -104,6 +104,13 @@ type _PoolKey = tuple[str, frozenset[str] | None]  # (architecture, designated a
 type _RequestKey = tuple[str, tuple[tuple[str, Decimal], ...], int, frozenset[str] | None]
 
 
+def prefer_installed(feasible: list[AgentState], image: str) -> list[AgentState]:
+    """Of the agents that fit, those that already have the image (no pull before the kernel
+    starts), when there are any; the selector then chooses among them as usual."""
+    having = [a for a in feasible if image in a.installed_images]
+    return having or feasible
+
+
 class _Placer:
     def __init__(self, state: PassState, select: AgentSelector) -> None:
         self._state = state
@@ -155,7 +162,7 @@ class _Placer:
                 found = _Miss(found.code, f"{len(kernels)} kernels on one agent: {found.message}")
             return _defer(session, found)
         agent, self._state.roundrobin_cursor = self._select(
-            found, requested, self._state.roundrobin_cursor
+            prefer_installed(found, kernels[0].image), requested, self._state.roundrobin_cursor
         )
         self._take(agent, requested, len(kernels))
         return _placement(session, [(k, agent) for k in kernels])
@@ -182,7 +189,9 @@ class _Placer:
                     label += f" with the {len(chosen)} before it placed"
                 message = f"{label}: {found.message}"
                 return _defer(session, _Miss(found.code, message))
-            agent, cursor = self._select(found, kernel.requested_slots, cursor)
+            agent, cursor = self._select(
+                prefer_installed(found, kernel.image), kernel.requested_slots, cursor
+            )
             self._take(agent, kernel.requested_slots, 1)
             chosen.append((kernel, agent))
         self._state.roundrobin_cursor = cursor

@@ -32,6 +32,7 @@ class AgentState:
         "free",
         "id",
         "index",
+        "installed_images",
         "max_containers",
         "schedulable",
     )
@@ -47,6 +48,7 @@ class AgentState:
         self.containers = agent.container_count
         self.max_containers = agent.max_container_count
         self.schedulable = agent.schedulable
+        self.installed_images = agent.installed_images
         # Position among the group's agents sorted by id (the round-robin cursor's unit).
         self.index = index
 

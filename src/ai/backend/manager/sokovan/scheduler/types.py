@@ -222,6 +222,8 @@ class AgentSnapshot:
     container_count: int = 0
     max_container_count: int | None = None  # None: no limit
     schedulable: bool = True
+    # Canonical names of the images the agent reports having (it starts those without a pull).
+    installed_images: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -155,9 +155,9 @@ class Image:
             supported_accelerators=(
                 record.accelerators.split(",") if record.accelerators else ["*"]
             ),
-            # which agents hold the image is not tracked yet
-            installed=False,
-            installed_agents=None,
+            # the agents that report having it (their installed-image reports, per heartbeat)
+            installed=bool(record.installed_agents),
+            installed_agents=list(record.installed_agents),
             hash=digest,
             created_at=record.created_at,
         )

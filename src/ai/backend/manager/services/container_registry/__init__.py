@@ -1,0 +1,1 @@
+"""Container registries and rescans of their images."""
