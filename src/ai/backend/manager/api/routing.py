@@ -1,12 +1,13 @@
-"""Route helpers: marking public handlers and reading request bodies."""
+"""Route helpers: marking public handlers and reading (and validating) request bodies."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
 
 from ai.backend.manager.errors.base import InvalidAPIParameters
 
@@ -37,3 +38,26 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidAPIParameters("The request body must be a JSON object")
     return body
+
+
+def invalid_parameters(e: ValidationError) -> InvalidAPIParameters:
+    """A pydantic validation failure as a 400 problem: the first error in the title, every
+    error (by field path) in the data."""
+    first = e.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return InvalidAPIParameters(
+        f"{where}: {first['msg']}",
+        data={".".join(str(p) for p in err["loc"]): err["msg"] for err in e.errors()},
+    )
+
+
+def parse_model[M: BaseModel](model: type[M], raw: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        raise invalid_parameters(e) from None
+
+
+async def read_model[M: BaseModel](request: web.Request, model: type[M]) -> M:
+    """The JSON object in the body, validated as `model`."""
+    return parse_model(model, await read_json_object(request))

@@ -29,7 +29,10 @@ from ai.backend.manager.actions.session import (
     UploadSessionFilesAction,
 )
 from ai.backend.manager.api.context import api_context, current_user
-from ai.backend.manager.api.routing import read_json_object
+from ai.backend.manager.api.routing import (
+    invalid_parameters,
+    read_json_object,
+)
 from ai.backend.manager.data.session import SessionRecord
 from ai.backend.manager.data.vfolder_mount import MountRequest
 from ai.backend.manager.errors.base import BackendAIError, InvalidAPIParameters
@@ -37,15 +40,6 @@ from ai.backend.manager.services.session.creation import parse_duration_seconds
 from ai.backend.manager.types import ClusterMode, SessionTypes
 
 log = logging.getLogger(__name__)
-
-
-def _invalid(e: ValidationError) -> InvalidAPIParameters:
-    first = e.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    return InvalidAPIParameters(
-        f"{where}: {first['msg']}",
-        data={".".join(str(p) for p in err["loc"]): err["msg"] for err in e.errors()},
-    )
 
 
 class SessionConfigBody(BaseModel):
@@ -117,7 +111,7 @@ async def create_session(request: web.Request) -> web.Response:
     try:
         body = CreateSessionBody.model_validate(raw)
     except ValidationError as e:
-        raise _invalid(e) from None
+        raise invalid_parameters(e) from None
     config = body.config
     action = CreateSessionAction(
         requester=current_user(request),

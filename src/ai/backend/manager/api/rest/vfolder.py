@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
@@ -44,7 +42,11 @@ from ai.backend.manager.actions.vfolder import (
     UpdateVFolderOptionsAction,
 )
 from ai.backend.manager.api.context import api_context, current_user
-from ai.backend.manager.api.routing import read_json_object
+from ai.backend.manager.api.routing import (
+    parse_model,
+    read_json_object,
+    read_model,
+)
 from ai.backend.manager.data.vfolder import VFolderAccess
 from ai.backend.manager.errors.base import InvalidAPIParameters
 from ai.backend.manager.types import VFolderPermission, VFolderUsageMode
@@ -189,22 +191,6 @@ class DownloadBody(_Body):
     archive: bool = False
 
 
-def _parse[M: BaseModel](model: type[M], raw: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidAPIParameters(
-            f"{where}: {first['msg']}",
-            data={".".join(str(p) for p in err["loc"]): err["msg"] for err in e.errors()},
-        ) from None
-
-
-async def _body[M: BaseModel](request: web.Request, model: type[M]) -> M:
-    return _parse(model, await read_json_object(request))
-
-
 def _str_or_none(value: uuid.UUID | None) -> str | None:
     return str(value) if value is not None else None
 
@@ -241,7 +227,7 @@ def folder_json(access: VFolderAccess) -> dict[str, Any]:
 
 
 async def create_folder(request: web.Request) -> web.Response:
-    body = await _body(request, CreateFolderBody)
+    body = await read_model(request, CreateFolderBody)
     created = await api_context(request).processors.vfolder.create.run(
         CreateVFolderAction(
             requester=current_user(request),
@@ -263,7 +249,7 @@ async def list_folders(request: web.Request) -> web.Response:
     for key in ("all", "group_id", "groupId"):
         if key in request.query and key not in raw:
             raw[key] = request.query[key]
-    body = _parse(ListFoldersBody, raw)
+    body = parse_model(ListFoldersBody, raw)
     found = await api_context(request).processors.vfolder.list_folders.run(
         ListVFoldersAction(requester=current_user(request), all=body.all, group_id=body.group_id)
     )
@@ -274,7 +260,7 @@ async def get_folder_id(request: web.Request) -> web.Response:
     raw = dict(await read_json_object(request))
     if "name" in request.query and "name" not in raw:
         raw["name"] = request.query["name"]
-    body = _parse(NameBody, raw)
+    body = parse_model(NameBody, raw)
     access = await api_context(request).processors.vfolder.get_id.run(
         GetVFolderIdAction(requester=current_user(request), name=body.name)
     )
@@ -309,7 +295,7 @@ async def get_folder_info(request: web.Request) -> web.Response:
 
 
 async def trash_folder(request: web.Request) -> web.Response:
-    body = await _body(request, IdBody)
+    body = await read_model(request, IdBody)
     await api_context(request).processors.vfolder.trash.run(
         TrashVFolderAction(requester=current_user(request), folder_id=body.id)
     )
@@ -330,7 +316,7 @@ async def trash_folder_by_ref(request: web.Request) -> web.Response:
 
 
 async def restore_folder(request: web.Request) -> web.Response:
-    body = await _body(request, IdBody)
+    body = await read_model(request, IdBody)
     await api_context(request).processors.vfolder.restore.run(
         RestoreVFolderAction(requester=current_user(request), folder_id=body.id)
     )
@@ -338,7 +324,7 @@ async def restore_folder(request: web.Request) -> web.Response:
 
 
 async def delete_from_trash(request: web.Request) -> web.Response:
-    body = await _body(request, IdBody)
+    body = await read_model(request, IdBody)
     await api_context(request).processors.vfolder.delete_from_trash.run(
         DeleteFromTrashAction(requester=current_user(request), folder_id=body.id)
     )
@@ -346,7 +332,7 @@ async def delete_from_trash(request: web.Request) -> web.Response:
 
 
 async def purge_folder(request: web.Request) -> web.Response:
-    body = await _body(request, IdBody)
+    body = await read_model(request, IdBody)
     await api_context(request).processors.vfolder.purge.run(
         PurgeVFolderAction(requester=current_user(request), folder_id=body.id)
     )
@@ -361,7 +347,7 @@ async def force_delete_folder(request: web.Request) -> web.Response:
 
 
 async def rename_folder(request: web.Request) -> web.Response:
-    body = await _body(request, RenameBody)
+    body = await read_model(request, RenameBody)
     await api_context(request).processors.vfolder.rename.run(
         RenameVFolderAction(
             requester=current_user(request), folder=request.match_info["vf"], new_name=body.new_name
@@ -371,7 +357,7 @@ async def rename_folder(request: web.Request) -> web.Response:
 
 
 async def update_folder_options(request: web.Request) -> web.Response:
-    body = await _body(request, OptionsBody)
+    body = await read_model(request, OptionsBody)
     await api_context(request).processors.vfolder.update_options.run(
         UpdateVFolderOptionsAction(
             requester=current_user(request),
@@ -391,7 +377,7 @@ async def list_allowed_types(request: web.Request) -> web.Response:
 
 
 async def mkdir(request: web.Request) -> web.Response:
-    body = await _body(request, MkdirBody)
+    body = await read_model(request, MkdirBody)
     result = await api_context(request).processors.vfolder.mkdir.run(
         MkdirAction(
             requester=current_user(request),
@@ -432,7 +418,7 @@ async def list_files(request: web.Request) -> web.Response:
 
 
 async def rename_file(request: web.Request) -> web.Response:
-    body = await _body(request, RenameFileBody)
+    body = await read_model(request, RenameFileBody)
     await api_context(request).processors.vfolder.rename_file.run(
         RenameFileAction(
             requester=current_user(request),
@@ -446,7 +432,7 @@ async def rename_file(request: web.Request) -> web.Response:
 
 
 async def move_file(request: web.Request) -> web.Response:
-    body = await _body(request, MoveFileBody)
+    body = await read_model(request, MoveFileBody)
     await api_context(request).processors.vfolder.move_file.run(
         MoveFileAction(
             requester=current_user(request),
@@ -459,7 +445,7 @@ async def move_file(request: web.Request) -> web.Response:
 
 
 async def delete_files(request: web.Request) -> web.Response:
-    body = await _body(request, DeleteFilesBody)
+    body = await read_model(request, DeleteFilesBody)
     await api_context(request).processors.vfolder.delete_files.run(
         DeleteFilesAction(
             requester=current_user(request),
@@ -472,7 +458,7 @@ async def delete_files(request: web.Request) -> web.Response:
 
 
 async def request_upload(request: web.Request) -> web.Response:
-    body = await _body(request, UploadBody)
+    body = await read_model(request, UploadBody)
     ticket = await api_context(request).processors.vfolder.request_upload.run(
         RequestUploadAction(
             requester=current_user(request),
@@ -485,7 +471,7 @@ async def request_upload(request: web.Request) -> web.Response:
 
 
 async def request_download(request: web.Request) -> web.Response:
-    body = await _body(request, DownloadBody)
+    body = await read_model(request, DownloadBody)
     ticket = await api_context(request).processors.vfolder.request_download.run(
         RequestDownloadAction(
             requester=current_user(request),

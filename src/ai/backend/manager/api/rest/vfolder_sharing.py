@@ -7,7 +7,6 @@ Shapes follow rest-api.md §3 (P2 rows) and what the official client reads: `inv
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +15,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
@@ -38,7 +36,9 @@ from ai.backend.manager.actions.vfolder_sharing import (
     UpdateSharingStatusAction,
 )
 from ai.backend.manager.api.context import api_context, current_user
-from ai.backend.manager.api.routing import read_json_object
+from ai.backend.manager.api.routing import (
+    read_model,
+)
 from ai.backend.manager.data.vfolder_sharing import InvitationRecord, SharedEntry
 from ai.backend.manager.errors.base import InvalidAPIParameters
 from ai.backend.manager.types import VFolderOwnershipType, VFolderPermission, VFolderUsageMode
@@ -128,22 +128,6 @@ class CloneBody(_Body):
     cloneable: bool = False
 
 
-def _parse[M: BaseModel](model: type[M], raw: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidAPIParameters(
-            f"{where}: {first['msg']}",
-            data={".".join(str(p) for p in err["loc"]): err["msg"] for err in e.errors()},
-        ) from None
-
-
-async def _body[M: BaseModel](request: web.Request, model: type[M]) -> M:
-    return _parse(model, await read_json_object(request))
-
-
 def invitation_json(invitation: InvitationRecord) -> dict[str, Any]:
     return {
         "id": str(invitation.id),
@@ -173,7 +157,7 @@ def shared_json(entry: SharedEntry) -> dict[str, Any]:
 
 
 async def invite(request: web.Request) -> web.Response:
-    body = await _body(request, InviteBody)
+    body = await read_model(request, InviteBody)
     invited = await api_context(request).processors.vfolder_sharing.invite.run(
         InviteVFolderAction(
             requester=current_user(request),
@@ -205,7 +189,7 @@ async def update_invitation(request: web.Request) -> web.Response:
         invitation_id = uuid.UUID(raw)
     except ValueError:
         raise InvalidAPIParameters(f"Not an invitation id: {raw!r}") from None
-    body = await _body(request, InvitationPermissionBody)
+    body = await read_model(request, InvitationPermissionBody)
     await api_context(request).processors.vfolder_sharing.update_invitation.run(
         UpdateInvitationAction(
             requester=current_user(request),
@@ -217,7 +201,7 @@ async def update_invitation(request: web.Request) -> web.Response:
 
 
 async def accept_invitation(request: web.Request) -> web.Response:
-    body = await _body(request, InvitationBody)
+    body = await read_model(request, InvitationBody)
     await api_context(request).processors.vfolder_sharing.accept_invitation.run(
         AcceptInvitationAction(requester=current_user(request), invitation_id=body.inv_id)
     )
@@ -225,7 +209,7 @@ async def accept_invitation(request: web.Request) -> web.Response:
 
 
 async def delete_invitation(request: web.Request) -> web.Response:
-    body = await _body(request, InvitationBody)
+    body = await read_model(request, InvitationBody)
     await api_context(request).processors.vfolder_sharing.delete_invitation.run(
         DeleteInvitationAction(requester=current_user(request), invitation_id=body.inv_id)
     )
@@ -233,7 +217,7 @@ async def delete_invitation(request: web.Request) -> web.Response:
 
 
 async def share(request: web.Request) -> web.Response:
-    body = await _body(request, ShareBody)
+    body = await read_model(request, ShareBody)
     shared = await api_context(request).processors.vfolder_sharing.share.run(
         ShareVFolderAction(
             requester=current_user(request),
@@ -246,7 +230,7 @@ async def share(request: web.Request) -> web.Response:
 
 
 async def unshare(request: web.Request) -> web.Response:
-    body = await _body(request, UnshareBody)
+    body = await read_model(request, UnshareBody)
     unshared = await api_context(request).processors.vfolder_sharing.unshare.run(
         UnshareVFolderAction(
             requester=current_user(request),
@@ -258,7 +242,7 @@ async def unshare(request: web.Request) -> web.Response:
 
 
 async def leave(request: web.Request) -> web.Response:
-    body = await _body(request, LeaveBody)
+    body = await read_model(request, LeaveBody)
     await api_context(request).processors.vfolder_sharing.leave.run(
         LeaveVFolderAction(
             requester=current_user(request),
@@ -284,7 +268,7 @@ async def list_shared(request: web.Request) -> web.Response:
 
 
 async def update_shared(request: web.Request) -> web.Response:
-    body = await _body(request, UpdateSharedBody)
+    body = await read_model(request, UpdateSharedBody)
     await api_context(request).processors.vfolder_sharing.update_shared.run(
         UpdateSharedVFolderAction(
             requester=current_user(request),
@@ -297,7 +281,7 @@ async def update_shared(request: web.Request) -> web.Response:
 
 
 async def update_sharing_status(request: web.Request) -> web.Response:
-    body = await _body(request, SharingStatusBody)
+    body = await read_model(request, SharingStatusBody)
     await api_context(request).processors.vfolder_sharing.update_sharing_status.run(
         UpdateSharingStatusAction(
             requester=current_user(request),
@@ -309,7 +293,7 @@ async def update_sharing_status(request: web.Request) -> web.Response:
 
 
 async def change_ownership(request: web.Request) -> web.Response:
-    body = await _body(request, ChangeOwnershipBody)
+    body = await read_model(request, ChangeOwnershipBody)
     await api_context(request).processors.vfolder_sharing.change_ownership.run(
         ChangeVFolderOwnershipAction(
             requester=current_user(request), folder_id=body.vfolder, user_email=body.user_email
@@ -319,7 +303,7 @@ async def change_ownership(request: web.Request) -> web.Response:
 
 
 async def clone(request: web.Request) -> web.Response:
-    body = await _body(request, CloneBody)
+    body = await read_model(request, CloneBody)
     requester = current_user(request)
     started = await api_context(request).processors.vfolder_sharing.clone.run(
         CloneVFolderAction(
