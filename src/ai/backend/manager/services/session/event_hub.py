@@ -11,16 +11,15 @@ its oldest events rather than holding up the others.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Final, Protocol, Self
+from typing import Any, Final, Protocol
 
 from ai.backend.manager.data.session import SessionRecord
+from ai.backend.manager.event_dispatcher.fanout import KeyedFanout, Subscription
 from ai.backend.manager.events.base import Event
 from ai.backend.manager.events.kernel import (
     KernelCancelledEvent,
@@ -104,115 +103,14 @@ class SessionStreamEvent:
         return self.name in TERMINAL_EVENT_NAMES
 
 
-class SessionEventSubscription:
-    """The events of one session for one reader; use as a context manager to unsubscribe.
-
-    `get()` returns None once the subscription ended (closed, or the hub shut down).
-    """
-
-    def __init__(self, hub: SessionEventHub, session_id: uuid.UUID, maxsize: int) -> None:
-        self._hub = hub
-        self.session_id = session_id
-        self._queue: asyncio.Queue[SessionStreamEvent | None] = asyncio.Queue(maxsize)
-        self._ended = False
-        self.dropped = 0
-
-    @property
-    def ended(self) -> bool:
-        return self._ended
-
-    def _put_dropping_oldest(self, item: SessionStreamEvent | None) -> None:
-        while True:
-            try:
-                self._queue.put_nowait(item)
-                return
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
-                self.dropped += 1
-
-    def _offer(self, event: SessionStreamEvent) -> None:
-        if not self._ended:
-            self._put_dropping_oldest(event)
-
-    def _end(self) -> None:
-        if not self._ended:
-            self._ended = True
-            self._put_dropping_oldest(None)
-
-    async def get(self) -> SessionStreamEvent | None:
-        if self._ended and self._queue.empty():
-            return None
-        return await self._queue.get()
-
-    def close(self) -> None:
-        self._hub._remove(self)
-        self._end()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aiter__(self) -> AsyncIterator[SessionStreamEvent]:
-        while (event := await self.get()) is not None:
-            yield event
+type SessionEventSubscription = Subscription[SessionStreamEvent]
 
 
-class SessionEventHub:
+class SessionEventHub(KeyedFanout[SessionStreamEvent]):
     """In-process publish/subscribe of session events, keyed by session id."""
 
     def __init__(self, *, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
-        if queue_size < 1:
-            raise ValueError("queue_size must be positive")
-        self._queue_size = queue_size
-        self._subscribers: dict[uuid.UUID, set[SessionEventSubscription]] = {}
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def subscribe(self, session_id: uuid.UUID) -> SessionEventSubscription:
-        subscription = SessionEventSubscription(self, session_id, self._queue_size)
-        if self._closed:
-            subscription._end()
-        else:
-            self._subscribers.setdefault(session_id, set()).add(subscription)
-        return subscription
-
-    def publish(self, event: SessionStreamEvent) -> int:
-        """Hand `event` to every subscriber of its session without waiting; returns how many."""
-        subscribers = self._subscribers.get(event.session_id, ())
-        for subscription in subscribers:
-            subscription._offer(event)
-        return len(subscribers)
-
-    def subscriber_count(self, session_id: uuid.UUID | None = None) -> int:
-        if session_id is not None:
-            return len(self._subscribers.get(session_id, ()))
-        return sum(len(s) for s in self._subscribers.values())
-
-    def close(self) -> None:
-        """End every subscription (their readers get None) and refuse new ones."""
-        self._closed = True
-        subscribers, self._subscribers = self._subscribers, {}
-        for group in subscribers.values():
-            for subscription in group:
-                subscription._end()
-
-    def _remove(self, subscription: SessionEventSubscription) -> None:
-        group = self._subscribers.get(subscription.session_id)
-        if group is None:
-            return
-        group.discard(subscription)
-        if not group:
-            del self._subscribers[subscription.session_id]
+        super().__init__(lambda event: event.session_id, queue_size=queue_size)
 
 
 # --- relays from the broadcast channel ---------------------------------------------------------
