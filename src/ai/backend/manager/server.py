@@ -198,6 +198,8 @@ async def root_context(config: ManagerLocalConfig) -> AsyncIterator[RootContext]
         keypair_repository = KeypairRepository(engine)
         keypair_usage = KeypairUsageRecorder(keypair_repository)
         keypair_cache = KeypairCache(redis_live, ttl=config.manager.keypair_cache_ttl)
+        keypair_cache.start()
+        stack.push_async_callback(keypair_cache.stop)
         check_presets_cache = CheckPresetsCache(
             redis_live, ttl=config.manager.check_presets_cache_ttl
         )
