@@ -58,6 +58,46 @@ def _history_append(column: sa.ColumnElement[Any], status: str, when: datetime) 
     )
 
 
+# What `_load` reads, built once (so their SQL is compiled and cached once): the sessions with
+# their project's name, their owner's email and what they depend on, and their kernels with the
+# slots each requested (amounts as text, to keep them exact).
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+_SESSIONS_BY_ID = (
+    sa.select(
+        sessions,
+        groups.c.name.label("group_name"),
+        users.c.email,
+        sa.select(sa.func.array_agg(session_dependencies.c.depends_on))
+        .where(session_dependencies.c.session_id == sessions.c.id)
+        .scalar_subquery()
+        .label("depends_on"),
+    )
+    .select_from(
+        sessions.outerjoin(groups, groups.c.id == sessions.c.group_id).outerjoin(
+            users, users.c.uuid == sessions.c.user_uuid
+        )
+    )
+    .where(sessions.c.id.in_(_IDS))
+)
+_KERNELS_OF_SESSIONS = (
+    sa.select(
+        kernels,
+        sa.select(
+            sa.func.jsonb_object_agg(
+                resource_allocations.c.slot_name,
+                sa.cast(resource_allocations.c.requested, sa.Text),
+                type_=pg.JSONB,
+            )
+        )
+        .where(resource_allocations.c.kernel_id == kernels.c.id)
+        .scalar_subquery()
+        .label("requested_slots"),
+    )
+    .where(kernels.c.session_id.in_(_IDS))
+    .order_by(kernels.c.cluster_role, kernels.c.cluster_idx)
+)
+
+
 class SessionRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -269,47 +309,17 @@ class SessionRepository:
             return await self._load(conn, [row.id for row in rows]), int(total or 0)
 
     async def _load(self, conn: AsyncConnection, ids: list[uuid.UUID]) -> list[SessionRecord]:
+        """The sessions with their kernels (and the kernels' requested slots): two statements."""
         if not ids:
             return []
-        session_rows = (
-            await conn.execute(
-                sa.select(sessions, groups.c.name.label("group_name"), users.c.email)
-                .select_from(
-                    sessions.outerjoin(groups, groups.c.id == sessions.c.group_id).outerjoin(
-                        users, users.c.uuid == sessions.c.user_uuid
-                    )
-                )
-                .where(sessions.c.id.in_(ids))
-            )
-        ).all()
-        kernel_rows = (
-            await conn.execute(
-                sa.select(kernels)
-                .where(kernels.c.session_id.in_(ids))
-                .order_by(kernels.c.cluster_role, kernels.c.cluster_idx)
-            )
-        ).all()
-        kernel_ids = [row.id for row in kernel_rows]
-        slots: dict[uuid.UUID, dict[str, Decimal]] = defaultdict(dict)
-        if kernel_ids:
-            for row in await conn.execute(
-                sa.select(
-                    resource_allocations.c.kernel_id,
-                    resource_allocations.c.slot_name,
-                    resource_allocations.c.requested,
-                ).where(resource_allocations.c.kernel_id.in_(kernel_ids))
-            ):
-                slots[row.kernel_id][row.slot_name] = row.requested
-        deps: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-        for row in await conn.execute(
-            sa.select(session_dependencies).where(session_dependencies.c.session_id.in_(ids))
-        ):
-            deps[row.session_id].append(row.depends_on)
+        session_rows = (await conn.execute(_SESSIONS_BY_ID, {"ids": ids})).all()
+        kernel_rows = (await conn.execute(_KERNELS_OF_SESSIONS, {"ids": ids})).all()
         by_session: dict[uuid.UUID, list[KernelRecord]] = defaultdict(list)
         for row in kernel_rows:
-            by_session[row.session_id].append(_kernel_record(row, slots.get(row.id, {})))
+            slots = {slot: Decimal(amount) for slot, amount in (row.requested_slots or {}).items()}
+            by_session[row.session_id].append(_kernel_record(row, slots))
         records = {
-            row.id: _session_record(row, by_session.get(row.id, []), deps.get(row.id, []))
+            row.id: _session_record(row, by_session.get(row.id, []), list(row.depends_on or []))
             for row in session_rows
         }
         return [records[i] for i in ids if i in records]

@@ -170,6 +170,14 @@ USER_FIELDS = QueryFields(
 )
 
 
+# The wide rows of a page, by id: built once (its SQL is compiled and cached once too).
+_USERS_BY_ID = sa.select(
+    users,
+    _project_refs().label("project_refs"),
+    _main_access_key().label("main_access_key"),
+).where(users.c.uuid.in_(sa.bindparam("ids", expanding=True)))
+
+
 class UserRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -204,12 +212,10 @@ class UserRepository:
         async with begin_readonly(self._engine) as conn:
             page_rows = (await conn.execute(page)).all()
             page_ids = [row.uuid for row in page_rows]
-            wide = sa.select(
-                users,
-                _project_refs().label("project_refs"),
-                _main_access_key().label("main_access_key"),
-            ).where(users.c.uuid.in_(page_ids))
-            by_id = {row.uuid: row for row in await conn.execute(wide)} if page_ids else {}
+            by_id = {}
+            if page_ids:
+                rows_by_id = await conn.execute(_USERS_BY_ID, {"ids": page_ids})
+                by_id = {row.uuid: row for row in rows_by_id}
             rows = [by_id[uid] for uid in page_ids if uid in by_id]
             total = len(rows)
             if with_total:
