@@ -302,6 +302,9 @@ def seed_rows(database: str, tag: str, rows: int, *, reference: bool = False) ->
             f"FROM sessions AS s WHERE s.name LIKE 'bench-{tag}-%'",
         ),
     )
+    # a steady state, as autovacuum leaves a live database: planner statistics and the
+    # visibility map up to date (the same for both sides)
+    psql(database, "VACUUM ANALYZE users, keypairs, sessions, kernels")
 
 
 def remove_rows(database: str, tag: str) -> None:

@@ -112,7 +112,7 @@ def seed(database: str, tag: str, folders: int) -> None:
         database,
         insert_sql(database, "vfolders", values, folders, "FROM generate_series(1, {n}) AS g"),
     )
-    psql(database, "ANALYZE vfolders;")
+    psql(database, "VACUUM ANALYZE vfolders")
 
 
 def remove(database: str, tag: str) -> None:
