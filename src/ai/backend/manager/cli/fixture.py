@@ -8,7 +8,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai.backend.manager.cli.context import CLIContext, fail
-from ai.backend.manager.cli.schema import run_with_engine
+from ai.backend.manager.cli.engine import run_with_engine
 from ai.backend.manager.services.fixture import (
     FixtureError,
     FixtureReport,

@@ -21,8 +21,8 @@ from ai.backend.manager.actions.image import (
     ResolveImageAction,
 )
 from ai.backend.manager.cli.context import CLIContext, fail
+from ai.backend.manager.cli.engine import run_with_engine
 from ai.backend.manager.cli.registry import run_registry_service
-from ai.backend.manager.cli.schema import run_with_engine
 from ai.backend.manager.data.image import RescanOutcome
 from ai.backend.manager.errors.base import BackendAIError
 from ai.backend.manager.repositories.image import (

@@ -15,7 +15,7 @@ from ai.backend.manager.actions.container_registry import (
     ModifyRegistryAction,
 )
 from ai.backend.manager.cli.context import CLIContext, fail
-from ai.backend.manager.cli.schema import run_with_engine
+from ai.backend.manager.cli.engine import run_with_engine
 from ai.backend.manager.data.image import RegistryInput, RegistryRecord
 from ai.backend.manager.errors.base import BackendAIError
 from ai.backend.manager.repositories.container_registry import ContainerRegistryRepository

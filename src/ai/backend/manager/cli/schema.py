@@ -11,8 +11,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ai.backend.manager.cli.context import CLIContext, fail
-from ai.backend.manager.config.local import DatabaseConfig
-from ai.backend.manager.repositories.db import create_engine
+from ai.backend.manager.cli.engine import (
+    ErrorMessage,
+    describe_location,
+    first_line,
+    run_with_engine,
+)
 from ai.backend.manager.repositories.schema import (
     DatabaseNotFound,
     SchemaAlreadyExists,
@@ -39,44 +43,29 @@ alembic_config_option = click.option(
 )
 
 
-def describe_location(db: DatabaseConfig) -> str:
-    return f"{db.addr.host}:{db.addr.port}/{db.name}"
+def _schema_errors(missing_db_hint: str) -> ErrorMessage:
+    def message(e: Exception) -> str | None:
+        if isinstance(e, DatabaseNotFound):
+            return f"{e}; {missing_db_hint}"
+        if isinstance(e, SchemaAlreadyExists):
+            return f"{e}; use `backend.ai mgr schema upgrade`"
+        if isinstance(e, SchemaError):
+            return str(e)
+        if isinstance(e, CommandError):
+            return f"alembic: {e}"
+        return None
+
+    return message
 
 
-def first_line(exc: BaseException) -> str:
-    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
-
-
-def run_with_engine[T](
+def run_schema_command[T](
     cli_ctx: CLIContext,
     body: Callable[[AsyncEngine], Awaitable[T]],
     *,
     missing_db_hint: str = _CREATE_HINT,
 ) -> T:
-    """Run `body` with an engine on the configured database; every failure is one line."""
-    db = cli_ctx.config.db
-
-    async def _main() -> T:
-        engine = create_engine(db, application_name="backend.ai-manager-cli")
-        try:
-            return await body(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        return cli_ctx.run(_main)
-    except DatabaseNotFound as e:
-        fail(f"{e}; {missing_db_hint}")
-    except SchemaAlreadyExists as e:
-        fail(f"{e}; use `backend.ai mgr schema upgrade`")
-    except SchemaError as e:
-        fail(str(e))
-    except CommandError as e:
-        fail(f"alembic: {e}")
-    except DBAPIError as e:
-        fail(f"database error on {describe_location(db)}: {first_line(e)}")
+    """`run_with_engine`, with the schema's own failures as one-line messages."""
+    return run_with_engine(cli_ctx, body, message=_schema_errors(missing_db_hint))
 
 
 def _head(alembic_ini: Path | None) -> str:
@@ -120,7 +109,7 @@ def oneshot(cli_ctx: CLIContext, alembic_ini: Path | None, create_db: bool) -> N
     async def _create(engine: AsyncEngine) -> str:
         return await schema_oneshot(engine, alembic_ini=alembic_ini)
 
-    revision = run_with_engine(
+    revision = run_schema_command(
         cli_ctx, _create, missing_db_hint="create it (e.g. `createdb`) or pass --create-db"
     )
     click.echo(f"Created the schema in {describe_location(db)} (revision {revision}).")
@@ -140,7 +129,7 @@ def upgrade_command(cli_ctx: CLIContext, alembic_ini: Path | None, revision: str
         await upgrade(engine, revision, alembic_ini=alembic_ini)
         return before, await current_revision(engine)
 
-    before, after = run_with_engine(cli_ctx, _upgrade)
+    before, after = run_schema_command(cli_ctx, _upgrade)
     where = describe_location(db)
     if before == after:
         click.echo(f"{where} is already at revision {after or NO_REVISION}; nothing to do.")
@@ -153,7 +142,7 @@ def upgrade_command(cli_ctx: CLIContext, alembic_ini: Path | None, revision: str
 @click.pass_obj
 def current(cli_ctx: CLIContext, alembic_ini: Path | None) -> None:
     """Print the database's revision, or `(none)` when it has no schema."""
-    revision = run_with_engine(cli_ctx, current_revision)
+    revision = run_schema_command(cli_ctx, current_revision)
     click.echo(revision or NO_REVISION)
 
 
@@ -164,7 +153,7 @@ def show(cli_ctx: CLIContext, alembic_ini: Path | None) -> None:
     """Show the database's revision next to the newest one of the migration scripts."""
     db = cli_ctx.config.db
     head = _head(alembic_ini)
-    revision = run_with_engine(cli_ctx, current_revision)
+    revision = run_schema_command(cli_ctx, current_revision)
     if revision is None:
         state = "no schema; run `backend.ai mgr schema oneshot`"
     elif revision == head:
