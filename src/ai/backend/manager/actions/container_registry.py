@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ai.backend.manager.actions.base import Action
-from ai.backend.manager.data.image import RegistryInput
+from ai.backend.manager.data.image import ProgressCallback, RegistryInput
 from ai.backend.manager.services.auth.types import AuthenticatedUser
-from ai.backend.manager.services.container_registry.scanner import ProgressCallback
 
 
 @dataclass(frozen=True, kw_only=True)

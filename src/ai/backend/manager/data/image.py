@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -161,3 +161,7 @@ class RescanOutcome:
     updated: int
     revived: int
     warnings: tuple[str, ...] = ()
+
+
+# A rescan reports its progress as `(done, total, message)`.
+type ProgressCallback = Callable[[int, int, str], Awaitable[None]]

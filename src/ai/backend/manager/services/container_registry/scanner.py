@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -30,7 +30,7 @@ from ai.backend.manager.clients.container_registry import (
     RegistryClient,
     RegistryClientSettings,
 )
-from ai.backend.manager.data.image import RegistryRecord, ScannedImage
+from ai.backend.manager.data.image import ProgressCallback, RegistryRecord, ScannedImage
 from ai.backend.manager.errors.container_registry import (
     ContainerRegistryProtocolError,
     InvalidContainerRegistry,
@@ -54,7 +54,6 @@ from ai.backend.manager.types import ContainerRegistryType
 log = logging.getLogger(__name__)
 
 # (done, total, message)
-type ProgressCallback = Callable[[int, int, str], Awaitable[None]]
 
 PROGRESS_INTERVAL: Final = 0.25  # seconds between two progress reports (besides the last)
 HARBOR_TYPES: Final = frozenset({ContainerRegistryType.HARBOR, ContainerRegistryType.HARBOR2})
