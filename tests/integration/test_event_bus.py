@@ -173,6 +173,53 @@ async def test_independent_events_are_handled_concurrently(redis: RedisConnectio
     assert all_in.is_set()
 
 
+async def test_a_slow_handler_does_not_hold_up_later_reads(redis: RedisConnection) -> None:
+    """An event read after a slow one (in a later read) is handled while the slow one runs:
+    the reader does not wait for a read's handlers before reading on."""
+    release = asyncio.Event()
+    finished: list[float] = []
+
+    async def on_updated(source: str, event: BgtaskUpdatedEvent) -> None:
+        if event.current_progress == 0:
+            await asyncio.wait_for(release.wait(), 5.0)
+        else:
+            release.set()
+        finished.append(event.current_progress)
+
+    dispatcher = dispatcher_for(redis)
+    dispatcher.consume(BgtaskUpdatedEvent, on_updated)
+    producer = EventProducer(redis)
+    async with running(dispatcher):
+        for i in range(2):
+            await producer.anycast(
+                BgtaskUpdatedEvent(task_id=uuid.uuid4(), current_progress=i, total_progress=2),
+                source="i-a",
+            )
+            await asyncio.sleep(0.3)  # a separate read for each
+        await eventually(lambda: len(finished) == 2)
+        await eventually(lambda: pending_count_is(redis, 0))
+    assert finished == [1, 0]
+
+
+async def test_an_agents_own_events_stay_in_order_across_reads(redis: RedisConnection) -> None:
+    seen: list[str] = []
+
+    async def on_started(source: str, event: AgentStartedEvent) -> None:
+        if event.reason == "0":
+            await asyncio.sleep(0.5)  # the first is slow; the next arrive in later reads
+        seen.append(event.reason)
+
+    dispatcher = dispatcher_for(redis)
+    dispatcher.consume(AgentStartedEvent, on_started)
+    producer = EventProducer(redis)
+    async with running(dispatcher):
+        for i in range(3):
+            await producer.anycast(AgentStartedEvent(reason=str(i)), source="i-a")
+            await asyncio.sleep(0.1)
+        await eventually(lambda: len(seen) == 3)
+    assert seen == ["0", "1", "2"]
+
+
 async def test_each_anycast_event_reaches_exactly_one_consumer(redis: RedisConnection) -> None:
     seen: dict[str, list[str]] = {"m1": [], "m2": []}
 

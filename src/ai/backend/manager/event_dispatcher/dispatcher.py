@@ -22,9 +22,8 @@ import logging
 import os
 import random
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from redis.asyncio.client import PubSub
@@ -89,6 +88,14 @@ class _Route:
     handlers: list[_AnyHandler]
 
 
+@dataclass
+class _Lane:
+    """One agent's events, handled one at a time in stream order; dropped when unused."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 class _Backoff:
     def __init__(self, initial: float, maximum: float) -> None:
         self._initial = initial
@@ -151,6 +158,10 @@ class EventDispatcher:
         self._reader: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._retry_timers: set[asyncio.Task[None]] = set()
+        # entries being handled (bounded by `_slots`), and each agent's lane lock
+        self._slots = asyncio.Semaphore(self._opts.concurrency)
+        self._handling: set[asyncio.Task[None]] = set()
+        self._lanes: dict[bytes, _Lane] = {}
 
     @property
     def consumer_name(self) -> str:
@@ -194,9 +205,13 @@ class EventDispatcher:
             return
         self._stopping.set()
         reader, self._reader = self._reader, None
+        deadline = asyncio.get_running_loop().time() + self._opts.shutdown_grace
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(reader), self._opts.shutdown_grace)
-        tasks = [reader, *self._background, *self._retry_timers]
+        if self._handling:
+            remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+            await asyncio.wait(list(self._handling), timeout=remaining)
+        tasks = [reader, *self._background, *self._retry_timers, *self._handling]
         for task in tasks:
             task.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -205,6 +220,8 @@ class EventDispatcher:
                 log.error("event task %s failed: %r", task.get_name(), result)
         self._background.clear()
         self._retry_timers.clear()
+        self._handling.clear()
+        self._lanes.clear()
 
     # --- the stream -----------------------------------------------------------------------
 
@@ -280,28 +297,51 @@ class EventDispatcher:
             await self._process_batch(entries)
 
     async def _process_batch(self, entries: Sequence[_StreamEntry]) -> None:
-        """Handle a read's entries concurrently. Handlers are idempotent and the status tables
-        reject out-of-order moves, so only an agent's own `agent_*` events (heartbeats, start,
-        exit) must keep their order: those run one after another per agent."""
-        lanes: dict[bytes, list[_StreamEntry]] = defaultdict(list)
+        """Start handling a read's entries and return as soon as there is room for more, so
+        the next read does not wait behind a slow handler. At most `concurrency` entries are
+        handled at once. Handlers are idempotent and the status tables reject out-of-order
+        moves, so only an agent's own `agent_*` events (heartbeats, start, exit) must keep their
+        order: those run one after another per agent, across reads too."""
         for entry in entries:
             entry_id, fields = entry
             name = (fields or {}).get(NAME_FIELD.encode(), b"")
+            lane = None
             if name.startswith(b"agent_"):
-                lanes[b"agent:" + (fields or {}).get(SOURCE_FIELD.encode(), b"")].append(entry)
-            else:
-                lanes[entry_id].append(entry)
-        limit = asyncio.Semaphore(self._opts.concurrency)
+                lane = (fields or {}).get(SOURCE_FIELD.encode(), b"")
+            await self._slots.acquire()
+            task = asyncio.create_task(self._handle_in_lane(entry_id, fields, lane))
+            self._handling.add(task)
+            task.add_done_callback(self._handling.discard)
 
-        async def run_lane(lane: list[_StreamEntry]) -> None:
-            async with limit:
-                for entry_id, fields in lane:
-                    try:
-                        await self._process_entry(entry_id.decode(), fields)
-                    except Exception:
-                        log.exception("unexpected error handling stream entry %r", entry_id)
+    async def _handle_in_lane(
+        self, entry_id: bytes, fields: dict[bytes, bytes] | None, lane: bytes | None
+    ) -> None:
+        try:
+            if lane is None:
+                await self._handle_entry(entry_id, fields)
+                return
+            held = self._lanes.setdefault(lane, _Lane())
+            held.users += 1
+            try:
+                async with held.lock:
+                    await self._handle_entry(entry_id, fields)
+            finally:
+                held.users -= 1
+                if not held.users:
+                    del self._lanes[lane]
+        finally:
+            self._slots.release()
 
-        await asyncio.gather(*(run_lane(lane) for lane in lanes.values()))
+    async def _handle_entry(self, entry_id: bytes, fields: dict[bytes, bytes] | None) -> None:
+        try:
+            await self._process_entry(entry_id.decode(), fields)
+        except Exception:
+            log.exception("unexpected error handling stream entry %r", entry_id)
+
+    async def drain(self) -> None:
+        """Wait until every entry read so far has been handled (tests; shutdown)."""
+        while self._handling:
+            await asyncio.gather(*list(self._handling), return_exceptions=True)
 
     async def _read_batch(self) -> Sequence[_StreamEntry]:
         response = await redis_call(
