@@ -147,6 +147,23 @@ def _first_project(project: list[str | None] | None) -> str | None:
     return next((p for p in project if p), "")
 
 
+def _props_input(
+    props: CreateContainerRegistryNodeInputV2 | ModifyContainerRegistryNodeInputV2,
+) -> RegistryInput:
+    """The v2 mutations' input object, field by field."""
+    return _node_input(
+        registry_type=props.type,
+        registry_name=props.registry_name,
+        url=props.url,
+        project=props.project,
+        extra=props.extra,
+        is_global=props.is_global,
+        ssl_verify=props.ssl_verify,
+        username=props.username,
+        password=props.password,
+    )
+
+
 def _node_input(
     *,
     url: str | None,
@@ -336,17 +353,7 @@ class ContainerRegistryMutation:
     ) -> ContainerRegistryNodePayload:
         return await _create_node(
             info.context,
-            _node_input(
-                registry_type=props.type,
-                registry_name=props.registry_name,
-                url=props.url,
-                project=props.project,
-                extra=props.extra,
-                is_global=props.is_global,
-                ssl_verify=props.ssl_verify,
-                username=props.username,
-                password=props.password,
-            ),
+            _props_input(props),
         )
 
     @strawberry.mutation(description="Change a registry row (a field left out keeps its value).")
@@ -384,17 +391,7 @@ class ContainerRegistryMutation:
         return await _modify_node(
             info.context,
             id,
-            _node_input(
-                registry_type=props.type,
-                registry_name=props.registry_name,
-                url=props.url,
-                project=props.project,
-                extra=props.extra,
-                is_global=props.is_global,
-                ssl_verify=props.ssl_verify,
-                username=props.username,
-                password=props.password,
-            ),
+            _props_input(props),
         )
 
     @strawberry.mutation(description="Delete a registry row, with its images.")
