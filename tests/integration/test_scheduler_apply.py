@@ -3,6 +3,7 @@ holds, session by session (skipping the losers) when something moved under it.""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -257,3 +258,41 @@ async def test_a_stale_plan_places_what_still_fits_and_leaves_the_rest_pending(
         "SCHEDULED",
     ]
     assert all(change.after == SessionStatus.SCHEDULED for change in result.changes), result.changes
+
+
+async def test_overlapping_status_changes_queue_up_instead_of_deadlocking(
+    engine: AsyncEngine,
+) -> None:
+    """An agent's `image_pull_finished` events arrive together and each settles every kernel
+    waiting there, in whatever order; meanwhile prepared sessions move on to CREATING. All of
+    it touches the same rows: it must serialise (sessions locked first), never deadlock."""
+    await add_agent(engine, "i-overlap", cpu=40)
+    queued = [await enqueue(engine, f"overlap-{i}") for i in range(30)]
+    plan = fixed_plan(*((sid, kid, "i-overlap") for sid, kid in queued))
+    await SchedulerRepository(engine).run_pass(GROUP, lambda _: plan, now=datetime.now(UTC))
+    repo = SessionRepository(engine)
+    session_ids = [sid for sid, _ in queued]
+    kernel_ids = [kid for _, kid in queued]
+    await repo.transition_sessions(
+        session_ids, SessionStatus.PREPARING, kernel_target=KernelStatus.PREPARING
+    )
+
+    rounds = 12
+    jobs = []
+    for n in range(rounds):
+        # overlapping sets, each in its own order (reversed, rotated, interleaved)
+        chosen = kernel_ids[n % 3 :: 1 + n % 2]
+        chosen = chosen[::-1] if n % 2 else chosen[n:] + chosen[:n]
+        jobs.append(repo.transition_kernels(chosen, KernelStatus.PREPARED, only_agent="i-overlap"))
+    jobs += [
+        repo.transition_session(sid, SessionStatus.CREATING, kernel_target=KernelStatus.CREATING)
+        for sid in reversed(session_ids[::5])
+    ]
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert errors == []
+    changes = [c for o in outcomes[:rounds] if isinstance(o, list) for c in o]
+    prepared = [c.session_id for c in changes if c.after == SessionStatus.PREPARED]
+    assert sorted(prepared) == sorted(session_ids), "each session became PREPARED exactly once"
+    final = await statuses(engine, session_ids)
+    assert set(final) <= {"PREPARED", "CREATING"}

@@ -456,6 +456,7 @@ class SchedulerRepository:
                         charges[kernel.agent_id, slot] += amount
         savepoint = await conn.begin_nested()
         try:
+            await _lock_sessions(conn, [p.session_id for p in placements])
             if charges:
                 charge = sa.values(
                     sa.column("agent_id", agent_resources.c.agent_id.type),
@@ -549,6 +550,7 @@ class SchedulerRepository:
     ) -> StatusChange | None:
         savepoint = await conn.begin_nested()
         try:
+            await _lock_sessions(conn, [placement.session_id])
             for kernel in placement.kernels:
                 for slot, amount in kernel.slots.items():
                     if amount <= 0:
@@ -698,3 +700,14 @@ class SchedulerRepository:
                 )
             )
         return changes
+
+
+async def _lock_sessions(conn: AsyncConnection, session_ids: Sequence[uuid.UUID]) -> None:
+    """Lock the sessions before their kernels, in id order: the order every status change in
+    the session repository takes too, so a placement and a concurrent destroy queue up."""
+    await conn.execute(
+        sa.select(sessions.c.id)
+        .where(sessions.c.id.in_(session_ids))
+        .order_by(sessions.c.id)
+        .with_for_update()
+    )

@@ -325,6 +325,11 @@ class SessionRepository:
         return [records[i] for i in ids if i in records]
 
     # --- status changes -----------------------------------------------------------------------
+    #
+    # Lock order, everywhere a status changes: the sessions first (one statement, sorted by id),
+    # then their kernels. Two transactions that touch overlapping sessions therefore queue up
+    # instead of deadlocking (PostgreSQL would otherwise notice only after `deadlock_timeout`
+    # and abort one of them).
 
     async def transition_kernels(
         self,
@@ -337,11 +342,17 @@ class SessionRepository:
         only_agent: str | None = None,
     ) -> list[StatusChange]:
         """Move kernels to `target` where allowed, then let their sessions follow."""
+        ids = list(kernel_ids)
+        if not ids:
+            return []
         async with begin(self._engine) as conn:
-            touched = await self._transition_kernels(
-                conn, list(kernel_ids), target, reason, data, values, only_agent
-            )
-            return await self._settle(conn, touched, reason)
+            locked = await _lock_sessions(conn, sessions.c.id.in_(_sessions_of_kernels(ids)))
+            condition: sa.ColumnElement[bool] = kernels.c.id.in_(ids)
+            if only_agent is not None:
+                condition = sa.and_(condition, kernels.c.agent == only_agent)
+            touched = await _move_kernels(conn, condition, target, reason, data, values)
+            moved = {sid: locked[sid] for sid in touched if sid in locked}
+            return await _settle(conn, moved, reason)
 
     async def transition_session(
         self,
@@ -354,17 +365,13 @@ class SessionRepository:
     ) -> StatusChange | None:
         """Move one session (and optionally all its kernels) to a status, if allowed."""
         async with begin(self._engine) as conn:
-            change = await self._transition_session(conn, session_id, target, reason, data)
-            if change is not None and kernel_target is not None:
-                kernel_ids = (
-                    await conn.scalars(
-                        sa.select(kernels.c.id).where(kernels.c.session_id == session_id)
-                    )
-                ).all()
-                await self._transition_kernels(
-                    conn, list(kernel_ids), kernel_target, reason, data, None, None
+            locked = await _lock_sessions(conn, sessions.c.id == session_id)
+            changes = await _move_sessions(conn, locked, target, reason, data)
+            if changes and kernel_target is not None:
+                await _move_kernels(
+                    conn, kernels.c.session_id == session_id, kernel_target, reason, data, None
                 )
-            return change
+            return changes[0] if changes else None
 
     async def transition_sessions(
         self,
@@ -376,21 +383,15 @@ class SessionRepository:
     ) -> list[StatusChange]:
         """`transition_session` for several sessions in one transaction; only the sessions
         that were allowed to move (and their kernels) move."""
-        changes: list[StatusChange] = []
+        if not session_ids:
+            return []
         async with begin(self._engine) as conn:
-            for session_id in session_ids:
-                change = await self._transition_session(conn, session_id, target, reason, None)
-                if change is not None:
-                    changes.append(change)
-            moved = [c.session_id for c in changes]
-            if moved:
-                kernel_ids = (
-                    await conn.scalars(
-                        sa.select(kernels.c.id).where(kernels.c.session_id.in_(moved))
-                    )
-                ).all()
-                await self._transition_kernels(
-                    conn, list(kernel_ids), kernel_target, reason, None, None, None
+            locked = await _lock_sessions(conn, sessions.c.id.in_(list(session_ids)))
+            changes = await _move_sessions(conn, locked, target, reason, None)
+            if changes:
+                moved = [c.session_id for c in changes]
+                await _move_kernels(
+                    conn, kernels.c.session_id.in_(moved), kernel_target, reason, None, None
                 )
         return changes
 
@@ -411,100 +412,12 @@ class SessionRepository:
         return await self.transition_kernels([kernel_id], KernelStatus.RUNNING, values=values)
 
     async def settle(self, session_ids: Iterable[uuid.UUID]) -> list[StatusChange]:
+        ids = sorted(set(session_ids))
+        if not ids:
+            return []
         async with begin(self._engine) as conn:
-            return await self._settle(conn, set(session_ids), None)
-
-    async def _transition_kernels(
-        self,
-        conn: AsyncConnection,
-        kernel_ids: list[uuid.UUID],
-        target: KernelStatus,
-        reason: str | None,
-        data: Mapping[str, Any] | None,
-        values: Mapping[str, Any] | None,
-        only_agent: str | None,
-    ) -> set[uuid.UUID]:
-        if not kernel_ids:
-            return set()
-        now = _now()
-        update_values: dict[str, Any] = {
-            "status": target,
-            "status_changed": now,
-            "status_history": _history_append(kernels.c.status_history, target.name, now),
-            **(values or {}),
-        }
-        if reason is not None:
-            update_values["status_info"] = reason
-        if data is not None:
-            update_values["status_data"] = dict(data)
-        if target in KERNEL_TERMINAL_STATUSES:
-            update_values["terminated_at"] = now
-        stmt = (
-            sa.update(kernels)
-            .where(kernels.c.id.in_(kernel_ids), kernels.c.status.in_(kernel_sources(target)))
-            .values(**update_values)
-            .returning(kernels.c.id, kernels.c.session_id)
-        )
-        if only_agent is not None:
-            stmt = stmt.where(kernels.c.agent == only_agent)
-        changed = (await conn.execute(stmt)).all()
-        if target in KERNEL_TERMINAL_STATUSES and changed:
-            await release_kernel_slots(conn, [row.id for row in changed])
-        return {row.session_id for row in changed}
-
-    async def _transition_session(
-        self,
-        conn: AsyncConnection,
-        session_id: uuid.UUID,
-        target: SessionStatus,
-        reason: str | None,
-        data: Mapping[str, Any] | None,
-    ) -> StatusChange | None:
-        before = await conn.scalar(
-            sa.select(sessions.c.status).where(sessions.c.id == session_id).with_for_update()
-        )
-        if before is None or before not in session_sources(target):
-            return None
-        now = _now()
-        update_values: dict[str, Any] = {
-            "status": target,
-            "status_history": _history_append(sessions.c.status_history, target.name, now),
-        }
-        if reason is not None:
-            update_values["status_info"] = reason
-        if data is not None:
-            update_values["status_data"] = dict(data)
-        if target in SESSION_TERMINAL_STATUSES:
-            update_values["terminated_at"] = now
-        if target == SessionStatus.RUNNING:
-            update_values["starts_at"] = now
-        await conn.execute(
-            sa.update(sessions).where(sessions.c.id == session_id).values(**update_values)
-        )
-        return StatusChange(session_id, before, target, reason)
-
-    async def _settle(
-        self, conn: AsyncConnection, session_ids: set[uuid.UUID], reason: str | None
-    ) -> list[StatusChange]:
-        changes: list[StatusChange] = []
-        for session_id in sorted(session_ids):
-            current = await conn.scalar(
-                sa.select(sessions.c.status).where(sessions.c.id == session_id).with_for_update()
-            )
-            if current is None:
-                continue
-            statuses = (
-                await conn.scalars(
-                    sa.select(kernels.c.status).where(kernels.c.session_id == session_id)
-                )
-            ).all()
-            target = derive_session_status(current, statuses)
-            if target is None:
-                continue
-            change = await self._transition_session(conn, session_id, target, reason, None)
-            if change is not None:
-                changes.append(change)
-        return changes
+            locked = await _lock_sessions(conn, sessions.c.id.in_(ids))
+            return await _settle(conn, locked, None)
 
     async def set_result(self, session_id: uuid.UUID, result: SessionResult) -> None:
         async with begin(self._engine) as conn:
@@ -606,6 +519,115 @@ async def release_kernel_slots(conn: AsyncConnection, kernel_ids: Sequence[uuid.
             .where(agent_resources.c.agent_id == agent, agent_resources.c.slot_name == slot)
             .values(used=sa.func.greatest(agent_resources.c.used - amount, 0))
         )
+
+
+# --- status-change steps (run inside a transaction, sessions locked first) --------------------
+
+
+def _sessions_of_kernels(kernel_ids: Sequence[uuid.UUID]) -> sa.Select[tuple[uuid.UUID]]:
+    return sa.select(kernels.c.session_id).where(kernels.c.id.in_(kernel_ids))
+
+
+async def _lock_sessions(
+    conn: AsyncConnection, condition: sa.ColumnElement[bool]
+) -> dict[uuid.UUID, SessionStatus]:
+    """Lock the matching sessions in id order and return their current statuses."""
+    rows = await conn.execute(
+        sa.select(sessions.c.id, sessions.c.status)
+        .where(condition)
+        .order_by(sessions.c.id)
+        .with_for_update()
+    )
+    return {row.id: row.status for row in rows}
+
+
+async def _move_kernels(
+    conn: AsyncConnection,
+    condition: sa.ColumnElement[bool],
+    target: KernelStatus,
+    reason: str | None,
+    data: Mapping[str, Any] | None,
+    values: Mapping[str, Any] | None,
+) -> set[uuid.UUID]:
+    """Move the matching kernels that may go to `target`; returns their sessions."""
+    now = _now()
+    update_values: dict[str, Any] = {
+        "status": target,
+        "status_changed": now,
+        "status_history": _history_append(kernels.c.status_history, target.name, now),
+        **(values or {}),
+    }
+    if reason is not None:
+        update_values["status_info"] = reason
+    if data is not None:
+        update_values["status_data"] = dict(data)
+    if target in KERNEL_TERMINAL_STATUSES:
+        update_values["terminated_at"] = now
+    changed = (
+        await conn.execute(
+            sa.update(kernels)
+            .where(condition, kernels.c.status.in_(kernel_sources(target)))
+            .values(**update_values)
+            .returning(kernels.c.id, kernels.c.session_id)
+        )
+    ).all()
+    if target in KERNEL_TERMINAL_STATUSES and changed:
+        await release_kernel_slots(conn, [row.id for row in changed])
+    return {row.session_id for row in changed}
+
+
+async def _move_sessions(
+    conn: AsyncConnection,
+    locked: Mapping[uuid.UUID, SessionStatus],
+    target: SessionStatus,
+    reason: str | None,
+    data: Mapping[str, Any] | None,
+) -> list[StatusChange]:
+    """Move the locked sessions that may go to `target` (one statement)."""
+    allowed = session_sources(target)
+    moving = sorted(sid for sid, status in locked.items() if status in allowed)
+    if not moving:
+        return []
+    now = _now()
+    update_values: dict[str, Any] = {
+        "status": target,
+        "status_history": _history_append(sessions.c.status_history, target.name, now),
+    }
+    if reason is not None:
+        update_values["status_info"] = reason
+    if data is not None:
+        update_values["status_data"] = dict(data)
+    if target in SESSION_TERMINAL_STATUSES:
+        update_values["terminated_at"] = now
+    if target == SessionStatus.RUNNING:
+        update_values["starts_at"] = now
+    await conn.execute(sa.update(sessions).where(sessions.c.id.in_(moving)).values(**update_values))
+    return [StatusChange(sid, locked[sid], target, reason) for sid in moving]
+
+
+async def _settle(
+    conn: AsyncConnection, locked: Mapping[uuid.UUID, SessionStatus], reason: str | None
+) -> list[StatusChange]:
+    """Let the locked sessions follow their kernels' statuses."""
+    if not locked:
+        return []
+    kernel_statuses: dict[uuid.UUID, list[KernelStatus]] = defaultdict(list)
+    rows = await conn.execute(
+        sa.select(kernels.c.session_id, kernels.c.status).where(
+            kernels.c.session_id.in_(list(locked))
+        )
+    )
+    for row in rows:
+        kernel_statuses[row.session_id].append(row.status)
+    by_target: dict[SessionStatus, dict[uuid.UUID, SessionStatus]] = defaultdict(dict)
+    for session_id, current in locked.items():
+        target = derive_session_status(current, kernel_statuses.get(session_id, []))
+        if target is not None:
+            by_target[target][session_id] = current
+    changes: list[StatusChange] = []
+    for target, group in by_target.items():
+        changes += await _move_sessions(conn, group, target, reason, None)
+    return changes
 
 
 def _kernel_record(row: Any, slots: dict[str, Decimal]) -> KernelRecord:
