@@ -208,15 +208,6 @@ class SessionRepository:
 
     # --- reading ------------------------------------------------------------------------------
 
-    async def find_live_by_name(self, name: str, user_uuid: uuid.UUID) -> uuid.UUID | None:
-        query = sa.select(sessions.c.id).where(
-            sessions.c.name == name,
-            sessions.c.user_uuid == user_uuid,
-            sessions.c.status.not_in(SESSION_TERMINAL_STATUSES),
-        )
-        async with begin_readonly(self._engine) as conn:
-            return await conn.scalar(query)
-
     async def match(
         self,
         reference: str,

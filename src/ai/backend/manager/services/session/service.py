@@ -42,6 +42,7 @@ from ai.backend.manager.errors.session import (
 from ai.backend.manager.repositories.session import SessionRepository
 from ai.backend.manager.repositories.session.lookup import (
     ProjectRef,
+    QuotaState,
     ResourceGroupRef,
     SessionLookupRepository,
     SessionOwner,
@@ -147,10 +148,7 @@ class SessionService:
         owner = await self._lookup.owner_of(access_key)
         if owner is None:
             raise InvalidSessionRequest(f"Unknown owner access key {access_key}")
-        if access_key != requester.access_key:
-            same_domain = owner.domain_name == requester.domain_name
-            if not (requester.role == "superadmin" or (requester.role == "admin" and same_domain)):
-                raise PermissionDenied("Only administrators can act on other users' sessions")
+        _check_acting_for(requester, owner)
         return owner
 
     async def _find(self, action: SessionRefAction, *, live_only: bool = False) -> SessionRecord:
@@ -193,17 +191,21 @@ class SessionService:
 
     async def create(self, action: CreateSessionAction) -> CreateSessionResult:
         requester = action.requester
-        owner = await self._owner(requester, action.owner_access_key)
+        access_key = action.owner_access_key or requester.access_key
         name = validate_session_name(action.name)
+        facts = await self._lookup.admission(access_key, name, action.group_name or "default")
+        if facts is None:
+            raise InvalidSessionRequest(f"Unknown owner access key {access_key}")
+        owner = facts.owner
+        _check_acting_for(requester, owner)
 
-        existing_id = await self._sessions.find_live_by_name(name, owner.user_uuid)
-        if existing_id is not None:
+        if facts.live_session_id is not None:
             if not action.reuse_if_exists:
                 raise SessionAlreadyExists(
                     f"You already have a live session named {name!r}",
-                    data={"existingSessionId": str(existing_id)},
+                    data={"existingSessionId": str(facts.live_session_id)},
                 )
-            existing = await self._sessions.get(existing_id)
+            existing = await self._sessions.get(facts.live_session_id)
             if existing is not None:
                 return CreateSessionResult(existing.id, existing.name, existing.status, False, [])
 
@@ -212,18 +214,16 @@ class SessionService:
             raise InvalidSessionRequest(
                 f"The owner belongs to domain {owner.domain_name!r}, not {domain_name!r}"
             )
-        project = await self._lookup.find_project(domain_name, action.group_name or "default")
+        project = facts.project
         if project is None or not project.is_active:
             raise InvalidSessionRequest(
                 f"No active project {action.group_name!r} in domain {domain_name!r}"
             )
-        if owner.role != "superadmin" and not await self._lookup.is_member(
-            owner.user_uuid, project.id
-        ):
+        if owner.role != "superadmin" and not facts.is_member:
             raise InvalidSessionRequest(
                 f"The user {owner.email} is not a member of the project {project.name!r}"
             )
-        resource_group = await self._pick_resource_group(owner, project.id, action.scaling_group)
+        resource_group = _pick_resource_group(facts.resource_groups, action.scaling_group)
         allowed_types = resource_group.scheduler_opts.get("allowed_session_types")
         if allowed_types and action.session_type.value not in allowed_types:
             raise InvalidSessionRequest(
@@ -244,7 +244,7 @@ class SessionService:
         slots = apply_image_minimums(
             parse_resources(action.resources), self._images.minimum_slots(image), DEFAULT_SLOTS
         )
-        await self._check_hard_limits(owner, project, slots, action.cluster_size)
+        self._check_hard_limits(owner, project, facts.quota, slots, action.cluster_size)
         now = self._clock()
         starts_at = parse_starts_at(action.starts_at, now)
         dependencies = await self._resolve_dependencies(action, owner)
@@ -314,15 +314,15 @@ class SessionService:
             service_ports = list(main.service_ports or []) if main else []
         return CreateSessionResult(session_id, name, status, True, service_ports)
 
-    async def _check_hard_limits(
+    def _check_hard_limits(
         self,
         owner: SessionOwner,
         project: ProjectRef,
+        state: QuotaState,
         per_kernel: Mapping[str, Decimal],
         cluster_size: int,
     ) -> None:
         """Refuse what waiting could never fix: see `services/quota/limits.py`."""
-        state = await self._lookup.quota_state(owner.access_key, project.id, project.domain_name)
         requested = {name: amount * cluster_size for name, amount in per_kernel.items()}
         refusal = admission_refusal(
             requested=requested,
@@ -342,25 +342,6 @@ class SessionService:
         )
         if refusal is not None:
             raise QuotaExceeded(refusal)
-
-    async def _pick_resource_group(
-        self, owner: SessionOwner, project_id: uuid.UUID, requested: str | None
-    ) -> ResourceGroupRef:
-        allowed = await self._lookup.allowed_resource_groups(
-            owner.domain_id, project_id, owner.access_key
-        )
-        if requested:
-            for group in allowed:
-                if group.name == requested:
-                    return group
-            raise InvalidSessionRequest(
-                f"The resource group {requested!r} is not available to you "
-                f"(allowed: {', '.join(g.name for g in allowed) or 'none'})"
-            )
-        if not allowed:
-            raise InvalidSessionRequest("No resource group is available to you")
-        by_name = {g.name: g for g in allowed}
-        return by_name.get("default", allowed[0])
 
     async def _resolve_dependencies(
         self, action: CreateSessionAction, owner: SessionOwner
@@ -493,6 +474,34 @@ class SessionService:
         if self._on_access is not None:
             await self._on_access(session.id)
         return session
+
+
+def _check_acting_for(requester: AuthenticatedUser, owner: SessionOwner) -> None:
+    """Only administrators act on other users' sessions: superadmins on anyone's, admins on
+    those of their own domain."""
+    if owner.access_key == requester.access_key:
+        return
+    same_domain = owner.domain_name == requester.domain_name
+    if not (requester.role == "superadmin" or (requester.role == "admin" and same_domain)):
+        raise PermissionDenied("Only administrators can act on other users' sessions")
+
+
+def _pick_resource_group(
+    open_groups: list[ResourceGroupRef], requested: str | None
+) -> ResourceGroupRef:
+    """The requested resource group if it is open to the owner, else `default` or the first."""
+    if requested:
+        for group in open_groups:
+            if group.name == requested:
+                return group
+        raise InvalidSessionRequest(
+            f"The resource group {requested!r} is not available to you "
+            f"(allowed: {', '.join(g.name for g in open_groups) or 'none'})"
+        )
+    if not open_groups:
+        raise InvalidSessionRequest("No resource group is available to you")
+    by_name = {g.name: g for g in open_groups}
+    return by_name.get("default", open_groups[0])
 
 
 def _as_user(requester: AuthenticatedUser, owner: SessionOwner) -> AuthenticatedUser:
