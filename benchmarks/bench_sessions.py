@@ -53,7 +53,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import asyncpg
 from bench_foundation import log
-from benchlib import http_get, loadavg, signed_headers, signer_self_check
+from benchlib import http_get, loadavg, signed_headers, signer_self_check, wait_until_idle
 from session_stacks import (
     CREATE_PATH_DELAYS,
     GIB,
@@ -588,7 +588,6 @@ def bench_ours(args: argparse.Namespace, delays: DelayTable, tag: str) -> SideRe
                 )
                 asyncio.run(wait_agents_alive(manager.db_dsn, many.ids, 300))
                 log(f"ours: {args.agents} agents ALIVE; loadavg {loadavg()}")
-                time.sleep(2)  # let the start-up CPU burst of 20 agents settle
                 result.place500 = _run_step(
                     result,
                     "place500",
@@ -604,6 +603,10 @@ def bench_ours(args: argparse.Namespace, delays: DelayTable, tag: str) -> SideRe
 
 
 def _run_step[T](result: SideResult, name: str, coro: Coroutine[Any, Any, T]) -> T | None:
+    # Start each scenario on a quiet machine: a freshly started agent, or the previous
+    # scenario's clean-up, would otherwise eat into the first seconds of the next.
+    idle = wait_until_idle()
+    log(f"{result.label}: {name}: cores {idle:.0%} idle; loadavg {loadavg()}")
     try:
         return asyncio.run(coro)
     except (KeyboardInterrupt, SystemExit):

@@ -379,3 +379,25 @@ def loadavg() -> str:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(idle, total) jiffies of all cores, from the first line of /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return idle, sum(fields)
+
+
+def wait_until_idle(min_idle: float = 0.8, window_s: float = 1.0, within_s: float = 20.0) -> float:
+    """Wait until the machine's cores were at least `min_idle` idle over one `window_s` (a
+    freshly started agent burns CPU for a few seconds); returns the last idle fraction, also
+    when `within_s` ran out first."""
+    deadline = time.monotonic() + within_s
+    fraction = 0.0
+    while True:
+        idle0, total0 = _cpu_times()
+        time.sleep(window_s)
+        idle1, total1 = _cpu_times()
+        fraction = (idle1 - idle0) / max(1, total1 - total0)
+        if fraction >= min_idle or time.monotonic() >= deadline:
+            return fraction
