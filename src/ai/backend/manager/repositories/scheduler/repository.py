@@ -90,6 +90,24 @@ def _history(column: Any, status: str, now: datetime) -> Any:
     )
 
 
+# What the planner reads of a pending session (not its environ, mounts or history: decoding
+# those JSON columns for every queued session was a good part of a pass).
+_PENDING_SESSION_COLUMNS = (
+    sessions.c.id,
+    sessions.c.name,
+    sessions.c.access_key,
+    sessions.c.user_uuid,
+    sessions.c.group_id,
+    sessions.c.domain_name,
+    sessions.c.session_type,
+    sessions.c.cluster_mode,
+    sessions.c.cluster_size,
+    sessions.c.priority,
+    sessions.c.created_at,
+    sessions.c.requested_starts_at,
+    sessions.c.designated_agent_ids,
+)
+
 class SchedulerRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -187,7 +205,7 @@ class SchedulerRepository:
     ) -> tuple[PendingSession, ...]:
         rows = (
             await conn.execute(
-                sa.select(sessions)
+                sa.select(*_PENDING_SESSION_COLUMNS)
                 .where(
                     sessions.c.scaling_group_name == resource_group,
                     sessions.c.status == SessionStatus.PENDING,
