@@ -35,7 +35,27 @@ _registry_columns = (
     container_registries.c.is_global.label("cr_is_global"),
 )
 
-_image_select = sa.select(images, *_registry_columns).select_from(
+# An image row with its registry, its aliases and the ALIVE agents that report having it, in
+# one statement.
+_alias_list = (
+    sa.select(sa.func.array_agg(image_aliases.c.alias))
+    .where(image_aliases.c.image == images.c.id, image_aliases.c.alias.is_not(None))
+    .scalar_subquery()
+    .label("alias_list")
+)
+_installed_list = (
+    sa.select(sa.func.array_agg(agent_installed_images.c.agent_id))
+    .select_from(
+        agent_installed_images.join(agents, agents.c.id == agent_installed_images.c.agent_id)
+    )
+    .where(
+        agent_installed_images.c.image_id == images.c.id,
+        agents.c.status == AgentStatus.ALIVE,
+    )
+    .scalar_subquery()
+    .label("installed_list")
+)
+_image_select = sa.select(images, *_registry_columns, _alias_list, _installed_list).select_from(
     images.join(container_registries, images.c.registry_id == container_registries.c.id)
 )
 
@@ -89,50 +109,7 @@ def _image_from_row(
 
 async def _fetch(conn: AsyncConnection, where: sa.ColumnElement[bool]) -> list[ImageRecord]:
     rows = (await conn.execute(_image_select.where(where).order_by(*_image_order))).all()
-    ids = [row.id for row in rows]
-    aliases = await _aliases_of(conn, ids)
-    installed = await _installed_on(conn, ids)
-    return [
-        _image_from_row(row, aliases.get(row.id, ()), installed.get(row.id, ())) for row in rows
-    ]
-
-
-async def _installed_on(
-    conn: AsyncConnection, image_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[str]]:
-    """The agents (ALIVE ones) that report having each image."""
-    if not image_ids:
-        return {}
-    query = (
-        sa.select(agent_installed_images.c.image_id, agent_installed_images.c.agent_id)
-        .select_from(
-            agent_installed_images.join(agents, agents.c.id == agent_installed_images.c.agent_id)
-        )
-        .where(
-            agent_installed_images.c.image_id.in_(list(image_ids)),
-            agents.c.status == AgentStatus.ALIVE,
-        )
-    )
-    result: dict[uuid.UUID, list[str]] = {}
-    for image_id, agent_id in (await conn.execute(query)).all():
-        result.setdefault(image_id, []).append(agent_id)
-    return result
-
-
-async def _aliases_of(
-    conn: AsyncConnection, image_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[str]]:
-    ids = list(image_ids)
-    if not ids:
-        return {}
-    query = sa.select(image_aliases.c.image, image_aliases.c.alias).where(
-        image_aliases.c.image.in_(ids)
-    )
-    result: dict[uuid.UUID, list[str]] = {}
-    for image_id, alias in (await conn.execute(query)).all():
-        if alias is not None:
-            result.setdefault(image_id, []).append(alias)
-    return result
+    return [_image_from_row(row, row.alias_list or (), row.installed_list or ()) for row in rows]
 
 
 def _statuses(statuses: Iterable[ImageStatus] | None) -> sa.ColumnElement[bool]:

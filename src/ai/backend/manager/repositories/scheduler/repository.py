@@ -108,6 +108,7 @@ _PENDING_SESSION_COLUMNS = (
     sessions.c.designated_agent_ids,
 )
 
+
 class SchedulerRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -82,6 +82,7 @@ class AdmissionFacts:
     is_member: bool  # the owner belongs to that project
     resource_groups: list[ResourceGroupRef]  # active ones open to the domain, project or keypair
     quota: QuotaState
+    allowed_registries: list[str]  # the domain's `allowed_docker_registries`
 
 
 def _text(value: object) -> str:
@@ -97,6 +98,7 @@ _OWNER_COLUMNS = (
     users.c.domain_name,
     domains.c.id.label("domain_id"),
     domains.c.total_resource_slots.label("domain_slots"),
+    domains.c.allowed_docker_registries,
     keypairs.c.resource_policy.label("policy_name"),
     keypair_resource_policies.c.max_containers_per_session,
     keypair_resource_policies.c.total_resource_slots,
@@ -233,6 +235,7 @@ class SessionLookupRepository:
                 pending_count=int(row.pending_count or 0),
                 pending_slots=pending_slots,
             ),
+            allowed_registries=list(row.allowed_docker_registries or ()),
         )
 
 

@@ -135,18 +135,7 @@ class ImageService:
     async def ensure_registry_allowed(self, domain_name: str, image: ResolvedImage) -> None:
         """Refuse an image whose registry the domain's `allowed_docker_registries` lacks."""
         allowed = await self._repository.allowed_registries(domain_name)
-        if allowed is None or image.registry_name not in allowed:
-            listed = ", ".join(allowed or ()) or "none"
-            raise ImageRegistryNotAllowed(
-                f"The domain {domain_name!r} may not use images from {image.registry_name} "
-                f"(it allows: {listed}); ask an administrator to add the registry to the "
-                "domain's allowed_docker_registries",
-                data={
-                    "image": image.canonical,
-                    "registry": image.registry_name,
-                    "allowed_registries": list(allowed or ()),
-                },
-            )
+        check_registry_allowed(domain_name, image, allowed)
 
     async def resolve_image(self, action: ResolveImageAction) -> ResolvedImage:
         return await self.resolve(action.reference, action.architecture)
@@ -347,3 +336,23 @@ class ImageService:
             available = sorted({b.architecture for b in builds})
             raise ImageArchitectureUnavailable(builds[0].name, arch, available)
         return matching
+
+
+def check_registry_allowed(
+    domain_name: str, image: ResolvedImage, allowed: Sequence[str] | None
+) -> None:
+    """Refuse an image whose registry is not in the domain's `allowed_docker_registries`
+    (`allowed` None: the domain is unknown, so nothing is allowed)."""
+    if allowed is not None and image.registry_name in allowed:
+        return
+    listed = ", ".join(allowed or ()) or "none"
+    raise ImageRegistryNotAllowed(
+        f"The domain {domain_name!r} may not use images from {image.registry_name} "
+        f"(it allows: {listed}); ask an administrator to add the registry to the "
+        "domain's allowed_docker_registries",
+        data={
+            "image": image.canonical,
+            "registry": image.registry_name,
+            "allowed_registries": list(allowed or ()),
+        },
+    )

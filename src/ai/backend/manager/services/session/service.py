@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -78,7 +78,9 @@ MAX_UPLOAD_BYTES = 1024 * 1024
 
 class ImageResolver(Protocol):
     async def resolve(self, reference: str, architecture: str) -> Any: ...
-    async def ensure_allowed(self, domain_name: str, image: Any) -> None: ...
+    def check_allowed(
+        self, domain_name: str, image: Any, allowed_registries: Sequence[str] | None
+    ) -> None: ...
     def minimum_slots(self, image: Any) -> Mapping[str, Decimal]: ...
 
 
@@ -240,7 +242,7 @@ class SessionService:
             )
 
         image = await self._images.resolve(action.image, action.architecture)
-        await self._images.ensure_allowed(domain_name, image)
+        self._images.check_allowed(domain_name, image, facts.allowed_registries)
         slots = apply_image_minimums(
             parse_resources(action.resources), self._images.minimum_slots(image), DEFAULT_SLOTS
         )
