@@ -24,6 +24,7 @@ from ai.backend.manager.models.kernel import kernels
 from ai.backend.manager.models.keypair import keypairs
 from ai.backend.manager.models.scaling_group import scaling_groups
 from ai.backend.manager.models.session import sessions
+from ai.backend.manager.repositories.agent import AgentRepository
 from ai.backend.manager.repositories.db import create_engine
 from ai.backend.manager.repositories.scheduler import SchedulerRepository
 from ai.backend.manager.repositories.session import SessionRepository
@@ -296,3 +297,24 @@ async def test_overlapping_status_changes_queue_up_instead_of_deadlocking(
     assert sorted(prepared) == sorted(session_ids), "each session became PREPARED exactly once"
     final = await statuses(engine, session_ids)
     assert set(final) <= {"PREPARED", "CREATING"}
+
+
+async def test_a_heartbeat_in_progress_does_not_hold_up_a_placement_on_its_agent(
+    engine: AsyncEngine,
+) -> None:
+    """The heartbeat locks its agent's row, then updates the agent's resource rows; a placement
+    holds those resource rows, then its kernels' foreign key share-locks the agent's row. The
+    heartbeat's lock must not conflict with that share lock, or the two deadlock."""
+    await add_agent(engine, "i-beating", cpu=4)
+    _, kernel_id = await enqueue(engine, "beat-1")
+    async with engine.connect() as heartbeat:
+        await heartbeat.begin()
+        assert await AgentRepository(engine)._lock_agent(heartbeat, "i-beating") is not None
+        async with engine.connect() as placement:
+            await placement.begin()
+            await placement.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+            await placement.execute(
+                sa.update(kernels).where(kernels.c.id == kernel_id).values(agent="i-beating")
+            )
+            await placement.rollback()
+        await heartbeat.rollback()

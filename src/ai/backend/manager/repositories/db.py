@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ai.backend.manager.config.local import DatabaseConfig
@@ -16,12 +17,21 @@ def _json_serializer(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
+# Prepared statements kept per connection (asyncpg's own default is 100). Statements with an
+# IN list are a new statement for each list length, so a busy manager outgrows 100 and would
+# prepare again (an extra round trip) what it ran a moment ago.
+PREPARED_STATEMENT_CACHE_SIZE = 1000
+
+
 def create_engine(
     config: DatabaseConfig, *, application_name: str = "backend.ai-manager"
 ) -> AsyncEngine:
     """An asyncpg engine with a bounded pool and a server-side statement timeout."""
+    url = make_url(config.url()).update_query_dict(
+        {"prepared_statement_cache_size": str(PREPARED_STATEMENT_CACHE_SIZE)}
+    )
     return create_async_engine(
-        config.url(),
+        url,
         pool_size=config.pool_size,
         max_overflow=config.pool_max_overflow,
         pool_recycle=config.pool_recycle,

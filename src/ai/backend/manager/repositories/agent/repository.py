@@ -138,7 +138,12 @@ class AgentRepository:
         return await self._refresh(conn, hb, current)
 
     async def _lock_agent(self, conn: AsyncConnection, agent_id: str) -> sa.Row[Any] | None:
-        query = sa.select(*_ROW_COLUMNS).where(agents.c.id == agent_id).with_for_update()
+        # FOR NO KEY UPDATE: heartbeats of one agent still queue up, but a scheduler placing
+        # kernels there (whose foreign key takes FOR KEY SHARE on this row while it holds the
+        # agent's resource rows, which the heartbeat updates next) does not wait for it.
+        query = (
+            sa.select(*_ROW_COLUMNS).where(agents.c.id == agent_id).with_for_update(key_share=True)
+        )
         return (await conn.execute(query)).first()
 
     async def _resolve_scaling_group(
