@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
@@ -49,6 +50,39 @@ _NOT_YET_CREATED = frozenset(
 )
 
 
+# An agent that reported an image ready this recently is not asked to check it again before
+# kernels are created from it: `create_kernels` checks (and, if needed, pulls) the image itself.
+IMAGE_CONFIRMED_TTL = 60.0
+
+
+class ConfirmedImages:
+    """Which agents reported which images ready (`image_pull_finished`), and when."""
+
+    def __init__(
+        self, ttl: float = IMAGE_CONFIRMED_TTL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._seen: dict[tuple[str, str], float] = {}
+
+    def confirm(self, agent_id: str, image: str) -> None:
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[agent_id, image] = self._clock()
+
+    def is_confirmed(self, agent_id: str, image: str) -> bool:
+        seen = self._seen.get((agent_id, image))
+        return seen is not None and self._clock() - seen < self._ttl
+
+    def forget(self, agent_id: str, image: str | None = None) -> None:
+        """Drop one image of an agent, or (no image) everything about the agent."""
+        if image is not None:
+            self._seen.pop((agent_id, image), None)
+            return
+        for key in [k for k in self._seen if k[0] == agent_id]:
+            del self._seen[key]
+
+
 class AgentClients(Protocol):
     def client(self, agent_id: str, addr: str, public_key: str | None = None) -> Any: ...
 
@@ -71,6 +105,7 @@ class SessionLauncher:
         images: ImageConfigs,
         on_changes: ChangeListener,
         auto_pull: str = "digest",
+        confirmed_images: ConfirmedImages | None = None,
     ) -> None:
         self._sessions = sessions
         self._agents = agents
@@ -78,6 +113,7 @@ class SessionLauncher:
         self._on_changes = on_changes
         self._auto_pull = auto_pull
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._confirmed = confirmed_images if confirmed_images is not None else ConfirmedImages()
 
     # --- background work ----------------------------------------------------------------------
 
@@ -126,6 +162,8 @@ class SessionLauncher:
         All of them move to PREPARING first, then each agent gets one `check_and_pull` for
         every image its new kernels need: the agent's `image_pull_finished` (or failure) for
         an image settles every kernel waiting for it there, whichever session it belongs to.
+        Kernels whose agent reported their image ready within `IMAGE_CONFIRMED_TTL` are
+        prepared at once, without asking.
         """
         changes = await self._sessions.transition_sessions(
             list(session_ids), SessionStatus.PREPARING, kernel_target=KernelStatus.PREPARING
@@ -135,10 +173,19 @@ class SessionLauncher:
         await self._changed(changes)
         sessions = await self._sessions.get_many([c.session_id for c in changes])
         by_agent: dict[str, list[KernelRecord]] = defaultdict(list)
+        ready: list[uuid.UUID] = []
         for session in sessions:
             for kernel in session.kernels:
-                if kernel.agent is not None and kernel.status == KernelStatus.PREPARING:
+                if kernel.agent is None or kernel.status != KernelStatus.PREPARING:
+                    continue
+                if self._confirmed.is_confirmed(kernel.agent, kernel.image):
+                    ready.append(kernel.id)
+                else:
                     by_agent[kernel.agent].append(kernel)
+        if ready:
+            await self._changed(
+                await self._sessions.transition_kernels(ready, KernelStatus.PREPARED)
+            )
         configs: dict[tuple[str, str], dict[str, Any]] = {}
         for kernels in by_agent.values():
             for kernel in kernels:
@@ -157,6 +204,7 @@ class SessionLauncher:
 
     async def on_image_ready(self, agent_id: str, image: str) -> None:
         """`image_pull_finished`: the agent's kernels waiting for the image are prepared."""
+        self._confirmed.confirm(agent_id, image)
         waiting = await self._sessions.kernels_waiting_for_image(agent_id, image)
         changes = await self._sessions.transition_kernels(
             waiting, KernelStatus.PREPARED, only_agent=agent_id
@@ -171,6 +219,7 @@ class SessionLauncher:
         await self._changed(changes)
 
     async def on_image_failed(self, agent_id: str, image: str, message: str) -> None:
+        self._confirmed.forget(agent_id, image)
         waiting = await self._sessions.kernels_waiting_for_image(agent_id, image)
         changes = await self._sessions.transition_kernels(
             waiting,
@@ -331,6 +380,7 @@ class SessionLauncher:
 
     async def on_agent_gone(self, agent_id: str) -> None:
         """An agent was lost or terminated: its kernels are gone with it."""
+        self._confirmed.forget(agent_id)
         live = [
             kernel_id
             for kernel_id, _, _ in await self._sessions.kernels_in(
