@@ -446,31 +446,13 @@ async def scenario_queue(
                 f"{target.label}: enqueued {sessions} in {result.enqueue_s:.2f} s; "
                 "waiting for RUNNING"
             )
-            counts = await wait_statuses(
-                db,
-                ids,
-                lambda c: c.get("RUNNING", 0) + sum(c.get(s, 0) for s in TERMINAL) >= len(ids),
-                run_timeout,
-            )
-            result.final_statuses = counts
-            metric_after = await scrape_pass_metric(target)
-            result.scheduler_busy_s = metric_after[0] - metric_before[0]
-            result.scheduler_passes = metric_after[1] - metric_before[1]
-            rows = await session_rows(db, ids)
-            _fill_queue_timings(result, rows)
+            await _until_running(result, target, db, ids, run_timeout, metric_before)
             log(
                 f"{target.label}: {result.running}/{sessions} RUNNING, first created -> last "
                 f"RUNNING {result.first_created_to_last_running_s:.2f} s; destroying (forced)"
             )
         finally:
-            if ids:
-                requests_s, total_s, counts = await destroy_and_wait(
-                    api, db, ids, max(60.0, sessions * 0.5)
-                )
-                result.destroy_requests_s, result.destroy_to_terminal_s = requests_s, total_s
-                result.destroy_statuses = counts
-                log(f"{target.label}: destroyed in {total_s:.2f} s: {counts}")
-            await db.close()
+            await _destroy_all(result, api, db, ids)
     return result
 
 
@@ -534,18 +516,7 @@ async def scenario_held_queue(
                     placed_seen = datetime.now(UTC)
                     break
                 await asyncio.sleep(0.02)
-            counts = await wait_statuses(
-                db,
-                ids,
-                lambda c: c.get("RUNNING", 0) + sum(c.get(s, 0) for s in TERMINAL) >= len(ids),
-                run_timeout,
-            )
-            result.final_statuses = counts
-            metric_after = await scrape_pass_metric(target)
-            result.scheduler_busy_s = metric_after[0] - metric_before[0]
-            result.scheduler_passes = metric_after[1] - metric_before[1]
-            rows = await session_rows(db, ids)
-            _fill_queue_timings(result, rows)
+            rows = await _until_running(result, target, db, ids, run_timeout, metric_before)
             if released is not None:
                 scheduled = [r.history["SCHEDULED"] for r in rows if "SCHEDULED" in r.history]
                 running = [r.history["RUNNING"] for r in rows if "RUNNING" in r.history]
@@ -560,15 +531,47 @@ async def scenario_held_queue(
                 f"{result.release_to_last_running_s:.2f} s ({result.running}/{sessions} RUNNING)"
             )
         finally:
-            if ids or extra:
-                requests_s, total_s, counts = await destroy_and_wait(
-                    api, db, ids + extra, max(60.0, sessions * 0.5)
-                )
-                result.destroy_requests_s, result.destroy_to_terminal_s = requests_s, total_s
-                result.destroy_statuses = counts
-                log(f"{target.label}: destroyed in {total_s:.2f} s: {counts}")
-            await db.close()
+            await _destroy_all(result, api, db, ids + extra)
     return result
+
+
+async def _until_running(
+    result: QueueResult,
+    target: Target,
+    db: asyncpg.Connection,
+    ids: list[str],
+    run_timeout: float,
+    metric_before: tuple[float, float],
+) -> list[SessionRow]:
+    """Wait until every session is RUNNING (or ended); fill in the timings and pass metrics."""
+    result.final_statuses = await wait_statuses(
+        db,
+        ids,
+        lambda c: c.get("RUNNING", 0) + sum(c.get(s, 0) for s in TERMINAL) >= len(ids),
+        run_timeout,
+    )
+    metric_after = await scrape_pass_metric(target)
+    result.scheduler_busy_s = metric_after[0] - metric_before[0]
+    result.scheduler_passes = metric_after[1] - metric_before[1]
+    rows = await session_rows(db, ids)
+    _fill_queue_timings(result, rows)
+    return rows
+
+
+async def _destroy_all(
+    result: QueueResult, api: Api, db: asyncpg.Connection, ids: list[str]
+) -> None:
+    """Forced destroy of what the scenario created (also after a failure), then close `db`."""
+    try:
+        if ids:
+            requests_s, total_s, counts = await destroy_and_wait(
+                api, db, ids, max(60.0, len(ids) * 0.5)
+            )
+            result.destroy_requests_s, result.destroy_to_terminal_s = requests_s, total_s
+            result.destroy_statuses = counts
+            log(f"{api.target.label}: destroyed in {total_s:.2f} s: {counts}")
+    finally:
+        await db.close()
 
 
 def _fill_queue_timings(result: QueueResult, rows: list[SessionRow]) -> None:

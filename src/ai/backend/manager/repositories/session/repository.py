@@ -532,6 +532,32 @@ async def _lock_sessions(
     return {row.id: row.status for row in rows}
 
 
+def _status_values(
+    history: sa.ColumnElement[Any],
+    status: KernelStatus | SessionStatus,
+    now: datetime,
+    reason: str | None,
+    data: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The columns a kernel's or a session's status change sets."""
+    values: dict[str, Any] = {
+        "status": status,
+        "status_history": _history_append(history, status.name, now),
+    }
+    if reason is not None:
+        values["status_info"] = reason
+    if data is not None:
+        values["status_data"] = dict(data)
+    ended = (
+        status in KERNEL_TERMINAL_STATUSES
+        if isinstance(status, KernelStatus)
+        else status in SESSION_TERMINAL_STATUSES
+    )
+    if ended:
+        values["terminated_at"] = now
+    return values
+
+
 async def _move_kernels(
     conn: AsyncConnection,
     condition: sa.ColumnElement[bool],
@@ -542,18 +568,8 @@ async def _move_kernels(
 ) -> set[uuid.UUID]:
     """Move the matching kernels that may go to `target`; returns their sessions."""
     now = _now()
-    update_values: dict[str, Any] = {
-        "status": target,
-        "status_changed": now,
-        "status_history": _history_append(kernels.c.status_history, target.name, now),
-        **(values or {}),
-    }
-    if reason is not None:
-        update_values["status_info"] = reason
-    if data is not None:
-        update_values["status_data"] = dict(data)
-    if target in KERNEL_TERMINAL_STATUSES:
-        update_values["terminated_at"] = now
+    update_values = _status_values(kernels.c.status_history, target, now, reason, data)
+    update_values.update(status_changed=now, **(values or {}))
     changed = (
         await conn.execute(
             sa.update(kernels)
@@ -580,16 +596,7 @@ async def _move_sessions(
     if not moving:
         return []
     now = _now()
-    update_values: dict[str, Any] = {
-        "status": target,
-        "status_history": _history_append(sessions.c.status_history, target.name, now),
-    }
-    if reason is not None:
-        update_values["status_info"] = reason
-    if data is not None:
-        update_values["status_data"] = dict(data)
-    if target in SESSION_TERMINAL_STATUSES:
-        update_values["terminated_at"] = now
+    update_values = _status_values(sessions.c.status_history, target, now, reason, data)
     if target == SessionStatus.RUNNING:
         update_values["starts_at"] = now
     await conn.execute(sa.update(sessions).where(sessions.c.id.in_(moving)).values(**update_values))
