@@ -132,11 +132,6 @@ class ImageService:
             raise InvalidImageReference(f"{text!r} is neither an image reference nor an alias")
         raise ImageNotFound(f"No image matches {text!r}")
 
-    async def ensure_registry_allowed(self, domain_name: str, image: ResolvedImage) -> None:
-        """Refuse an image whose registry the domain's `allowed_docker_registries` lacks."""
-        allowed = await self._repository.allowed_registries(domain_name)
-        check_registry_allowed(domain_name, image, allowed)
-
     async def resolve_image(self, action: ResolveImageAction) -> ResolvedImage:
         return await self.resolve(action.reference, action.architecture)
 
